@@ -1,0 +1,39 @@
+/* capture.h: packet sources through libpcap (files, stdin, live interfaces).
+ *
+ * A capture yields frames with their link type and time; it knows nothing of
+ * what is inside them. Opening errors come back as one line in err naming the
+ * file or interface. -w writes every frame read to a pcap file as it goes.
+ */
+#ifndef LYNCFLOW_CAPTURE_H
+#define LYNCFLOW_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lyncflow/event.h"
+
+struct lf_capture;
+
+/* path "-" is stdin. bpf may be NULL. NULL on error, with err filled. */
+struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char *err, size_t errsize);
+/* Full snaplen, promiscuous, immediate mode, short read timeout. */
+struct lf_capture *lf_capture_open_live(const char *iface, const char *bpf, char *err, size_t errsize);
+/* Starts saving every frame to path (-w). 0 ok, -1 with err. */
+int lf_capture_dump_open(struct lf_capture *c, const char *path, char *err, size_t errsize);
+int lf_capture_linktype(const struct lf_capture *c);
+int lf_capture_is_live(const struct lf_capture *c);
+
+enum lf_next { LF_NEXT_PACKET = 1, LF_NEXT_END = 0, LF_NEXT_ERROR = -1, LF_NEXT_TIMEOUT = -2 };
+/* Next frame. The data pointer is valid until the next call. On
+ * LF_NEXT_ERROR, err names the file and the offset where reading stopped. */
+enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **data, size_t *caplen, size_t *wirelen,
+                             char *err, size_t errsize);
+/* Safe from a signal handler: makes the next lf_capture_next() return END. */
+void lf_capture_breakloop(struct lf_capture *c);
+/* Kernel drops for live captures (0 for files). */
+uint64_t lf_capture_drops(struct lf_capture *c);
+/* The pcap file descriptor for poll(), or -1. */
+int lf_capture_fd(const struct lf_capture *c);
+void lf_capture_close(struct lf_capture *c);
+
+#endif

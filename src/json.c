@@ -1,0 +1,399 @@
+/* json.c: events as NDJSON, one object a line (design.md, "Events").
+ *
+ * Contract fields are always written; the extra fields of a type are written
+ * only when they carry something. Formatting goes into a caller's buffer with
+ * a bounded writer, so an event never produces half an object.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lyncflow/sinks.h"
+#include "lyncflow/util.h"
+
+struct jw {
+    char *buf;
+    size_t size, len;
+    int overflow;
+    int first;
+};
+
+static void jw_raw(struct jw *w, const char *s, size_t n)
+{
+    if (w->overflow || w->len + n >= w->size) {
+        w->overflow = 1;
+        return;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = 0;
+}
+
+static void jw_printf(struct jw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jw_printf(struct jw *w, const char *fmt, ...)
+{
+    if (w->overflow)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(w->buf + w->len, w->size - w->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= w->size - w->len) {
+        w->overflow = 1;
+        return;
+    }
+    w->len += (size_t)n;
+}
+
+static void jw_key(struct jw *w, const char *k)
+{
+    if (!w->first)
+        jw_raw(w, ",", 1);
+    w->first = 0;
+    jw_raw(w, "\"", 1);
+    jw_raw(w, k, strlen(k));
+    jw_raw(w, "\":", 2);
+}
+
+static void jw_str(struct jw *w, const char *k, const char *v)
+{
+    static const char hex[] = "0123456789abcdef";
+    jw_key(w, k);
+    jw_raw(w, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        char esc[7];
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*p;
+            jw_raw(w, esc, 2);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            jw_raw(w, esc, 6);
+        } else if (*p >= 0x80) {
+            /* pass valid UTF-8 through; escape stray bytes as U+FFFD */
+            int n = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+            int good = n > 0;
+            for (int i = 1; good && i < n; i++)
+                if ((p[i] & 0xc0) != 0x80)
+                    good = 0;
+            if (good) {
+                jw_raw(w, (const char *)p, (size_t)n);
+                p += n - 1;
+            } else {
+                jw_raw(w, "\\ufffd", 6);
+            }
+        } else {
+            jw_raw(w, (const char *)p, 1);
+        }
+    }
+    jw_raw(w, "\"", 1);
+}
+
+static void jw_opt_str(struct jw *w, const char *k, const char *v)
+{
+    if (v[0])
+        jw_str(w, k, v);
+}
+
+static void jw_u64(struct jw *w, const char *k, unsigned long long v)
+{
+    jw_key(w, k);
+    jw_printf(w, "%llu", v);
+}
+
+static void jw_bool(struct jw *w, const char *k, int v)
+{
+    jw_key(w, k);
+    jw_raw(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+static void jw_time(struct jw *w, const char *k, lf_time t)
+{
+    jw_key(w, k);
+    if (t < 0)
+        jw_printf(w, "-%lld.%06lld", (long long)(-t / 1000000), (long long)(-t % 1000000));
+    else
+        jw_printf(w, "%lld.%06lld", (long long)(t / 1000000), (long long)(t % 1000000));
+}
+
+static void jw_addr(struct jw *w, const char *k, const struct lf_addr *a)
+{
+    char buf[64];
+    jw_str(w, k, lf_addr_format(a, buf, sizeof buf));
+}
+
+static const char *type_name(int t)
+{
+    switch (t) {
+    case LF_EV_FLOW: return "flow";
+    case LF_EV_TLS: return "tls";
+    case LF_EV_HTTP: return "http";
+    case LF_EV_FINDING: return "finding";
+    case LF_EV_SIGNIN: return "signin";
+    case LF_EV_STATS: return "stats";
+    }
+    return "unknown";
+}
+
+static void enrichment(struct jw *w, const struct lf_event *ev)
+{
+    jw_str(w, "role", lf_role_name((enum lf_role)ev->role));
+    jw_str(w, "simple_url", ev->simple_url);
+}
+
+static void enrichment_extra(struct jw *w, const struct lf_event *ev)
+{
+    jw_opt_str(w, "listener", ev->listener);
+    jw_opt_str(w, "server_name", ev->server_name);
+    if (ev->stitched)
+        jw_bool(w, "stitched", 1);
+}
+
+static void flow_json(struct jw *w, const struct lf_event *ev)
+{
+    const struct lf_ev_flow *f = &ev->u.flow;
+    jw_time(w, "end", f->end);
+    jw_str(w, "transport", f->transport == 17 ? "udp" : "tcp");
+    jw_addr(w, "client", &ev->client);
+    jw_addr(w, "server", &ev->server);
+    jw_u64(w, "c2s_packets", f->c2s_packets);
+    jw_u64(w, "s2c_packets", f->s2c_packets);
+    jw_u64(w, "c2s_bytes", f->c2s_bytes);
+    jw_u64(w, "s2c_bytes", f->s2c_bytes);
+    jw_str(w, "role", lf_role_name((enum lf_role)ev->role));
+    jw_str(w, "close", f->closed == 2 ? "rst" : f->closed == 1 ? "fin" : "none");
+    if (f->closed == 2 && f->rst_from)
+        jw_str(w, "rst_from", f->rst_from == 'c' ? "client" : "server");
+    jw_bool(w, "handshake", f->syn_seen);
+    if (f->gaps)
+        jw_u64(w, "gaps", f->gaps);
+    enrichment_extra(w, ev);
+}
+
+static const char *tls_version_name(uint16_t v, char *buf, size_t size)
+{
+    switch (v) {
+    case 0x0002: return "SSL 2.0";
+    case 0x0300: return "SSL 3.0";
+    case 0x0301: return "TLS 1.0";
+    case 0x0302: return "TLS 1.1";
+    case 0x0303: return "TLS 1.2";
+    case 0x0304: return "TLS 1.3";
+    case 0: return "";
+    }
+    snprintf(buf, size, "0x%04x", v);
+    return buf;
+}
+
+static void tls_json(struct jw *w, const struct lf_event *ev)
+{
+    const struct lf_ev_tls *t = &ev->u.tls;
+    char vb[16], cb[8];
+    jw_addr(w, "client", &ev->client);
+    jw_addr(w, "server", &ev->server);
+    jw_str(w, "sni", t->sni);
+    jw_str(w, "version", tls_version_name(t->version, vb, sizeof vb));
+    jw_str(w, "alpn", t->alpn);
+    if (t->cipher) {
+        snprintf(cb, sizeof cb, "0x%04x", t->cipher);
+        jw_str(w, "cipher", cb);
+    } else {
+        jw_str(w, "cipher", "");
+    }
+    jw_str(w, "cert_subject", t->cert_subject);
+    jw_str(w, "cert_san", t->cert_san);
+    enrichment(w, ev);
+    jw_opt_str(w, "service", ev->service);
+    enrichment_extra(w, ev);
+    jw_opt_str(w, "cert_issuer", t->cert_issuer);
+    jw_opt_str(w, "cert_sha256", t->cert_sha256);
+    if (t->cert_not_after) {
+        jw_time(w, "cert_not_before", t->cert_not_before);
+        jw_time(w, "cert_not_after", t->cert_not_after);
+    }
+    if (t->cert_encrypted)
+        jw_bool(w, "cert_encrypted", 1);
+    if (t->client_version)
+        jw_str(w, "client_version", tls_version_name(t->client_version, vb, sizeof vb));
+    jw_opt_str(w, "ja3", t->ja3);
+    jw_opt_str(w, "ja4", t->ja4);
+    if (t->ech)
+        jw_bool(w, "ech", 1);
+    if (t->sslv2_hello)
+        jw_bool(w, "sslv2_hello", 1);
+    if (t->h2)
+        jw_bool(w, "h2", 1);
+    if (t->alert_from) {
+        jw_str(w, "alert_from", t->alert_from == 'c' ? "client" : "server");
+        jw_u64(w, "alert_level", t->alert_level);
+        jw_u64(w, "alert", t->alert_desc);
+    }
+    if (t->decrypting)
+        jw_bool(w, "decrypting", 1);
+    if (t->decrypt_failures)
+        jw_u64(w, "decrypt_failures", t->decrypt_failures);
+}
+
+static void http_json(struct jw *w, const struct lf_event *ev)
+{
+    const struct lf_ev_http *h = &ev->u.http;
+    jw_addr(w, "client", &ev->client);
+    jw_addr(w, "server", &ev->server);
+    jw_str(w, "sni", h->sni);
+    jw_str(w, "host", h->host);
+    jw_str(w, "method", h->method);
+    jw_str(w, "uri", h->uri);
+    jw_u64(w, "status", h->status);
+    jw_str(w, "user_agent", h->user_agent);
+    jw_str(w, "user", h->user);
+    enrichment(w, ev);
+    jw_str(w, "service", ev->service);
+    jw_bool(w, "decrypted", h->decrypted);
+    jw_str(w, "source", h->source[0] ? h->source : "pcap");
+    enrichment_extra(w, ev);
+    if (h->substatus || h->win32_status) {
+        jw_u64(w, "substatus", h->substatus);
+        jw_u64(w, "win32_status", h->win32_status);
+    }
+    jw_opt_str(w, "content_type", h->content_type);
+    jw_opt_str(w, "location", h->location);
+    jw_opt_str(w, "server_fqdn", h->server_fqdn);
+    jw_opt_str(w, "ms_diagnostics", h->ms_diagnostics);
+    jw_opt_str(w, "www_authenticate", h->www_authenticate);
+    jw_opt_str(w, "auth", h->auth_scheme);
+    if (h->ntlm_type)
+        jw_u64(w, "ntlm_type", h->ntlm_type);
+    jw_opt_str(w, "ntlm_domain", h->ntlm_domain);
+    jw_opt_str(w, "ntlm_user", h->ntlm_user);
+    jw_opt_str(w, "ntlm_workstation", h->ntlm_workstation);
+    if (h->latency_us >= 0) {
+        jw_key(w, "latency");
+        jw_printf(w, "%.6f", (double)h->latency_us / 1e6);
+    }
+    if (h->req_bytes || h->resp_bytes) {
+        jw_u64(w, "req_bytes", h->req_bytes);
+        jw_u64(w, "resp_bytes", h->resp_bytes);
+    }
+    if (h->time_taken_ms)
+        jw_u64(w, "time_taken_ms", h->time_taken_ms);
+    jw_opt_str(w, "log_server", h->log_server);
+    if (h->h2)
+        jw_bool(w, "h2", 1);
+}
+
+int lf_event_to_json(const struct lf_event *ev, char *buf, size_t size)
+{
+    struct jw w = {buf, size, 0, 0, 1};
+    if (size)
+        buf[0] = 0;
+    jw_raw(&w, "{", 1);
+    jw_str(&w, "type", type_name(ev->type));
+    if (ev->type != LF_EV_STATS)
+        jw_time(&w, "ts", ev->ts);
+    switch (ev->type) {
+    case LF_EV_FLOW:
+        flow_json(&w, ev);
+        break;
+    case LF_EV_TLS:
+        tls_json(&w, ev);
+        break;
+    case LF_EV_HTTP:
+        http_json(&w, ev);
+        break;
+    case LF_EV_FINDING:
+        jw_str(&w, "severity", lf_severity_name((enum lf_severity)ev->u.finding.severity));
+        jw_str(&w, "code", ev->u.finding.code);
+        jw_str(&w, "subject", ev->u.finding.subject);
+        jw_str(&w, "message", ev->u.finding.message);
+        break;
+    case LF_EV_SIGNIN:
+        jw_time(&w, "end", ev->u.signin.end);
+        jw_addr(&w, "client", &ev->client);
+        jw_str(&w, "user", ev->u.signin.user);
+        jw_u64(&w, "steps", ev->u.signin.steps);
+        jw_str(&w, "phase", ev->u.signin.phase);
+        jw_str(&w, "verdict", lf_verdict_name((enum lf_verdict)ev->u.signin.verdict));
+        jw_str(&w, "reason", ev->u.signin.reason);
+        break;
+    case LF_EV_STATS: {
+        const struct lf_ev_stats *s = &ev->u.stats;
+        jw_u64(&w, "packets", s->packets);
+        jw_u64(&w, "bytes", s->bytes);
+        jw_u64(&w, "flows", s->flows);
+        jw_u64(&w, "evicted", s->evicted);
+        jw_u64(&w, "decode_errors", s->decode_errors);
+        jw_u64(&w, "drops", s->drops);
+        jw_u64(&w, "stream_cap_hits", s->stream_cap_hits);
+        jw_u64(&w, "gaps", s->gaps);
+        jw_u64(&w, "fragments", s->fragments);
+        jw_u64(&w, "stitched", s->stitched);
+        jw_u64(&w, "tls_decrypted", s->tls_decrypted);
+        jw_u64(&w, "tls_no_secret", s->tls_no_secret);
+        jw_u64(&w, "tls_decrypt_failures", s->tls_decrypt_failures);
+        jw_u64(&w, "iis_lines", s->iis_lines);
+        jw_u64(&w, "iis_errors", s->iis_errors);
+        break;
+    }
+    }
+    jw_raw(&w, "}", 1);
+    return w.overflow ? -1 : (int)w.len;
+}
+
+struct json_sink {
+    struct lf_sink sink;
+    FILE *out;
+    int owned;
+    char buf[16384];
+};
+
+static void json_event(void *ctx, const struct lf_event *ev)
+{
+    struct json_sink *s = ctx;
+    int n = lf_event_to_json(ev, s->buf, sizeof s->buf - 1);
+    if (n < 0)
+        return;
+    s->buf[n] = '\n';
+    fwrite(s->buf, 1, (size_t)n + 1, s->out);
+}
+
+static void json_finish(void *ctx)
+{
+    struct json_sink *s = ctx;
+    fflush(s->out);
+}
+
+struct lf_sink *lf_json_sink_new(const char *path, char *err, size_t errsize)
+{
+    struct json_sink *s = lf_xcalloc(1, sizeof *s);
+    if (strcmp(path, "-") == 0) {
+        s->out = stdout;
+    } else {
+        s->out = fopen(path, "w");
+        if (!s->out) {
+            snprintf(err, errsize, "%s: %s", path, strerror(errno));
+            free(s);
+            return NULL;
+        }
+        s->owned = 1;
+    }
+    s->sink.event = json_event;
+    s->sink.finish = json_finish;
+    s->sink.ctx = s;
+    return &s->sink;
+}
+
+void lf_json_sink_free(struct lf_sink *sink)
+{
+    if (!sink)
+        return;
+    struct json_sink *s = sink->ctx;
+    if (s->owned)
+        fclose(s->out);
+    else
+        fflush(s->out);
+    free(s);
+}
