@@ -83,7 +83,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/liblyncflow.a $(BUILD)/flags
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/lyncflow -r samples/healthy-two-listeners/capture.pcapng -c samples/healthy-two-listeners/topology.conf \
+	$(BUILD)/lyncflow -r samples/healthy-two-listeners/capture.pcap -c samples/healthy-two-listeners/topology.conf \
 	  --keylog samples/healthy-two-listeners/keylog.txt --timeline
 
 sanitize:
