@@ -6,13 +6,13 @@ BUILD    ?= build
 PKGS     := libpcap openssl ncursesw libcgraph libgvc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread -lm
+OPT      ?= -O2 -g
+override CFLAGS += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude $(PKG_CFLAGS)
+override LDLIBS += $(PKG_LIBS) -lpthread -lm
 
 ifdef SANITIZE
-CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS += -fsanitize=$(SANITIZE)
+override CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 SRCS     := $(sort $(wildcard src/*.c src/tui/*.c dissectors/*.c))
@@ -62,14 +62,16 @@ FORCE:
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/flags
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/liblyncflow.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/lyncflow: $(BUILD)/obj/src/main.o $(BUILD)/liblyncflow.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblyncflow.a $(BUILD)/flags
 	@mkdir -p $(@D)
@@ -87,7 +89,7 @@ demo: deps
 	  --keylog samples/healthy-two-listeners/keylog.txt --timeline
 
 sanitize:
-	@$(MAKE) --no-print-directory BUILD=build/sanitize SANITIZE=address,undefined CFLAGS='-O1 -g' all
+	@$(MAKE) --no-print-directory BUILD=build/sanitize SANITIZE=address,undefined OPT='-O1 -g' all
 
 check: deps
 	@$(MAKE) --no-print-directory all tests

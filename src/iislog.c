@@ -1,10 +1,524 @@
-/* iislog.c: placeholder until the IIS reader lands. */
-#include <stdio.h>
+/* iislog.c: IIS W3C extended log files read as http events (iislog.h).
+ *
+ * The reader keeps one fixed buffer and hands out lines from it, so a log of
+ * any size streams in bounded memory. A line is split in place into fields
+ * (space separated, as W3C writes them); the current #Fields: list maps each
+ * position to a known field, and positions it does not know are ignored.
+ */
 #include "lyncflow/iislog.h"
-struct lf_iislog *lf_iislog_open(const char *path, const char *server, const char *fields, const struct lf_topology *topo, char *err, size_t errsize)
-{ (void)server; (void)fields; (void)topo; snprintf(err, errsize, "%s: IIS logs not available in this build", path); return NULL; }
-int lf_iislog_next(struct lf_iislog *r, struct lf_event *ev) { (void)r; (void)ev; return 0; }
-uint64_t lf_iislog_lines(const struct lf_iislog *r) { (void)r; return 0; }
-uint64_t lf_iislog_errors(const struct lf_iislog *r) { (void)r; return 0; }
-void lf_iislog_close(struct lf_iislog *r) { (void)r; }
-const char *lf_win32_status_name(uint32_t code) { (void)code; return NULL; }
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lyncflow/cursor.h"
+#include "lyncflow/util.h"
+
+#define IIS_BUF (256 * 1024)
+#define IIS_MAX_LINE (64 * 1024)
+#define IIS_MAX_FIELDS 64
+#define IIS_MAX_REPORTS 10
+
+enum iis_field {
+    F_OTHER = 0, F_DATE, F_TIME, F_SIP, F_METHOD, F_STEM, F_QUERY, F_SPORT, F_USER, F_CIP, F_UA, F_STATUS,
+    F_SUBSTATUS, F_WIN32, F_TAKEN, F_HOST, F_SCBYTES, F_CSBYTES, F_SITENAME, F_COMPUTER,
+};
+
+static const struct {
+    const char *name;
+    enum iis_field f;
+} field_names[] = {
+    {"date", F_DATE},
+    {"time", F_TIME},
+    {"s-ip", F_SIP},
+    {"cs-method", F_METHOD},
+    {"cs-uri-stem", F_STEM},
+    {"cs-uri-query", F_QUERY},
+    {"s-port", F_SPORT},
+    {"cs-username", F_USER},
+    {"c-ip", F_CIP},
+    {"cs(User-Agent)", F_UA},
+    {"sc-status", F_STATUS},
+    {"sc-substatus", F_SUBSTATUS},
+    {"sc-win32-status", F_WIN32},
+    {"time-taken", F_TAKEN},
+    {"cs-host", F_HOST},
+    {"sc-bytes", F_SCBYTES},
+    {"cs-bytes", F_CSBYTES},
+    {"s-sitename", F_SITENAME},
+    {"s-computername", F_COMPUTER},
+};
+
+struct lf_iislog {
+    FILE *f;
+    char path[512];
+    char server[64];
+    const struct lf_topology *topo;
+    char *buf;
+    size_t start, end; /* unread bytes are buf[start..end) */
+    int eof;
+    uint64_t lineno;
+    uint64_t lines, errors;
+    int reports;
+    enum iis_field fields[IIS_MAX_FIELDS];
+    int nfields;
+    int have_fields;
+    int given_fields; /* from --iis-fields */
+    int warned_no_fields;
+};
+
+static void report(struct lf_iislog *r, const char *what)
+{
+    r->errors++;
+    if (r->reports < IIS_MAX_REPORTS)
+        fprintf(stderr, "lyncflow: %s:%llu: %s\n", r->path, (unsigned long long)r->lineno, what);
+    else if (r->reports == IIS_MAX_REPORTS)
+        fprintf(stderr, "lyncflow: %s: more malformed lines; counted in the stats event (iis_errors)\n", r->path);
+    r->reports++;
+}
+
+static enum iis_field field_of(const char *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof field_names / sizeof field_names[0]; i++)
+        if (strlen(field_names[i].name) == n && strncasecmp(field_names[i].name, s, n) == 0)
+            return field_names[i].f;
+    return F_OTHER;
+}
+
+/* Splits s[0..n) at runs of spaces (and tabs) into at most max tokens. */
+static int split(char *s, size_t n, char **tok, size_t *len, int max)
+{
+    int k = 0;
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        if (i == n)
+            break;
+        size_t b = i;
+        while (i < n && s[i] != ' ' && s[i] != '\t')
+            i++;
+        if (k == max)
+            return -1;
+        tok[k] = s + b;
+        len[k] = i - b;
+        k++;
+    }
+    return k;
+}
+
+/* Sets the field map from a list like "date time cs-method ...". 0 ok. */
+static int set_fields(struct lf_iislog *r, char *list, size_t n)
+{
+    char *tok[IIS_MAX_FIELDS];
+    size_t len[IIS_MAX_FIELDS];
+    int k = split(list, n, tok, len, IIS_MAX_FIELDS);
+    if (k <= 0)
+        return -1;
+    int have_time = 0;
+    for (int i = 0; i < k; i++) {
+        r->fields[i] = field_of(tok[i], len[i]);
+        have_time |= r->fields[i] == F_TIME;
+    }
+    if (!have_time)
+        return -1;
+    r->nfields = k;
+    r->have_fields = 1;
+    return 0;
+}
+
+struct lf_iislog *lf_iislog_open(const char *path, const char *server, const char *fields,
+                                 const struct lf_topology *topo, char *err, size_t errsize)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        snprintf(err, errsize, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct lf_iislog *r = lf_xcalloc(1, sizeof *r);
+    r->f = f;
+    LF_SET(r->path, path);
+    if (server)
+        LF_SET(r->server, server);
+    r->topo = topo;
+    r->buf = lf_xmalloc(IIS_BUF);
+    if (fields) {
+        char tmp[4096];
+        LF_SET(tmp, fields);
+        if (set_fields(r, tmp, strlen(tmp)) != 0) {
+            snprintf(err, errsize, "--iis-fields: needs a space-separated W3C field list with 'time', not '%s'",
+                     fields);
+            lf_iislog_close(r);
+            return NULL;
+        }
+        r->given_fields = 1;
+    }
+    return r;
+}
+
+/* Next line without its end-of-line, NUL-terminated in the buffer; NULL at
+ * the end of the file. Lines longer than IIS_MAX_LINE are reported and
+ * skipped. */
+static char *next_line(struct lf_iislog *r, size_t *n)
+{
+    for (;;) {
+        char *s = r->buf + r->start;
+        char *nl = memchr(s, '\n', r->end - r->start);
+        if (nl) {
+            size_t len = (size_t)(nl - s);
+            r->start += len + 1;
+            r->lineno++;
+            if (len > IIS_MAX_LINE) {
+                report(r, "line longer than 64 KiB, skipped");
+                continue;
+            }
+            if (len && s[len - 1] == '\r')
+                len--;
+            s[len] = 0;
+            *n = len;
+            return s;
+        }
+        if (r->eof) {
+            if (r->start == r->end)
+                return NULL;
+            /* last line without a newline */
+            size_t len = r->end - r->start;
+            if (len >= IIS_BUF - 1)
+                len = IIS_BUF - 1;
+            r->start = r->end;
+            r->lineno++;
+            if (len && s[len - 1] == '\r')
+                len--;
+            s[len] = 0;
+            *n = len;
+            return s;
+        }
+        /* compact, then read more */
+        if (r->start > 0) {
+            memmove(r->buf, r->buf + r->start, r->end - r->start);
+            r->end -= r->start;
+            r->start = 0;
+        }
+        if (r->end >= IIS_BUF - 1) {
+            /* an overlong line: drop it up to its newline */
+            r->lineno++;
+            report(r, "line longer than 64 KiB, skipped");
+            r->lineno--;
+            int found = 0;
+            while (!found) {
+                char *q = memchr(r->buf, '\n', r->end);
+                if (q) {
+                    size_t drop = (size_t)(q - r->buf) + 1;
+                    memmove(r->buf, r->buf + drop, r->end - drop);
+                    r->end -= drop;
+                    found = 1;
+                } else {
+                    r->end = 0;
+                    size_t got = fread(r->buf, 1, IIS_BUF - 1, r->f);
+                    if (got == 0) {
+                        r->eof = 1;
+                        break;
+                    }
+                    r->end = got;
+                }
+            }
+            r->lineno++;
+            continue;
+        }
+        size_t got = fread(r->buf + r->end, 1, IIS_BUF - 1 - r->end, r->f);
+        if (got == 0)
+            r->eof = 1;
+        r->end += got;
+    }
+}
+
+static int empty(const char *s, size_t n)
+{
+    /* '-' is W3C's empty value; an en dash (U+2013) stands for it in
+     * excerpts copied through word processors. */
+    return n == 0 || (n == 1 && s[0] == '-') || (n == 3 && memcmp(s, "\xe2\x80\x93", 3) == 0);
+}
+
+static int parse_num(const char *s, size_t n, unsigned long long max, unsigned long long *out)
+{
+    char tmp[24];
+    if (n == 0 || n >= sizeof tmp)
+        return -1;
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    if (lf_parse_u64(tmp, out) != 0 || *out > max)
+        return -1;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* "YYYY-MM-DD" */
+static int parse_date(const char *s, size_t n, int64_t *days)
+{
+    struct lf_cur c = lf_cur_make(s, n);
+    unsigned long long y, m, d;
+    if (n != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    if (parse_num(s, 4, 9999, &y) || parse_num(s + 5, 2, 12, &m) || parse_num(s + 8, 2, 31, &d) || m == 0 || d == 0)
+        return -1;
+    (void)c;
+    *days = days_from_civil((int64_t)y, (unsigned)m, (unsigned)d);
+    return 0;
+}
+
+/* "HH:MM:SS" with optional ".fff" */
+static int parse_time(const char *s, size_t n, int64_t *us)
+{
+    unsigned long long h, m, sec, frac = 0;
+    if (n < 8 || s[2] != ':' || s[5] != ':')
+        return -1;
+    if (parse_num(s, 2, 23, &h) || parse_num(s + 3, 2, 59, &m) || parse_num(s + 6, 2, 60, &sec))
+        return -1;
+    if (n > 8) {
+        size_t fl = n - 9;
+        if (s[8] != '.' || fl == 0 || fl > 6 || parse_num(s + 9, fl, 999999, &frac))
+            return -1;
+        for (size_t i = fl; i < 6; i++)
+            frac *= 10;
+    }
+    *us = (int64_t)((h * 3600 + m * 60 + sec) * 1000000ULL + frac);
+    return 0;
+}
+
+static void copy_field(char *dst, size_t size, const char *s, size_t n, int plus_is_space)
+{
+    if (empty(s, n)) {
+        dst[0] = 0;
+        return;
+    }
+    lf_strncpy_n(dst, size, s, n);
+    if (plus_is_space)
+        for (char *p = dst; *p; p++)
+            if (*p == '+')
+                *p = ' ';
+}
+
+/* Fills ev from one data line; 0 ok, -1 with *why set. */
+static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event *ev, const char **why)
+{
+    char *tok[IIS_MAX_FIELDS];
+    size_t len[IIS_MAX_FIELDS];
+    int k = split(line, n, tok, len, IIS_MAX_FIELDS);
+    if (k != r->nfields) {
+        *why = "wrong number of fields for the #Fields directive in force";
+        return -1;
+    }
+    int64_t days = -1, tod = -1;
+    char sip[64] = "", cip[64] = "", stem[1024] = "", query[1024] = "";
+    unsigned long long v, sport = 0;
+    lf_event_init(ev, LF_EV_HTTP, 0);
+    struct lf_ev_http *h = &ev->u.http;
+    LF_SET(h->source, "iis");
+    for (int i = 0; i < k; i++) {
+        const char *s = tok[i];
+        size_t l = len[i];
+        switch (r->fields[i]) {
+        case F_DATE:
+            if (parse_date(s, l, &days)) {
+                *why = "bad date (want YYYY-MM-DD)";
+                return -1;
+            }
+            break;
+        case F_TIME:
+            if (parse_time(s, l, &tod)) {
+                *why = "bad time (want HH:MM:SS)";
+                return -1;
+            }
+            break;
+        case F_SIP: copy_field(sip, sizeof sip, s, l, 0); break;
+        case F_CIP: copy_field(cip, sizeof cip, s, l, 0); break;
+        case F_METHOD: copy_field(h->method, sizeof h->method, s, l, 0); break;
+        case F_STEM: copy_field(stem, sizeof stem, s, l, 0); break;
+        case F_QUERY: copy_field(query, sizeof query, s, l, 0); break;
+        case F_USER: copy_field(h->user, sizeof h->user, s, l, 0); break;
+        case F_UA: copy_field(h->user_agent, sizeof h->user_agent, s, l, 1); break;
+        case F_HOST: copy_field(h->host, sizeof h->host, s, l, 0); break;
+        case F_SPORT:
+            if (!empty(s, l) && parse_num(s, l, 65535, &sport)) {
+                *why = "bad s-port";
+                return -1;
+            }
+            break;
+        case F_STATUS:
+            if (parse_num(s, l, 999, &v)) {
+                *why = "bad sc-status";
+                return -1;
+            }
+            h->status = (uint16_t)v;
+            break;
+        case F_SUBSTATUS:
+            if (!empty(s, l)) {
+                if (parse_num(s, l, 65535, &v)) {
+                    *why = "bad sc-substatus";
+                    return -1;
+                }
+                h->substatus = (uint16_t)v;
+            }
+            break;
+        case F_WIN32:
+            if (!empty(s, l)) {
+                if (parse_num(s, l, 0xffffffffULL, &v)) {
+                    *why = "bad sc-win32-status";
+                    return -1;
+                }
+                h->win32_status = (uint32_t)v;
+            }
+            break;
+        case F_TAKEN:
+            if (!empty(s, l)) {
+                if (parse_num(s, l, 0xffffffffULL, &v)) {
+                    *why = "bad time-taken";
+                    return -1;
+                }
+                h->time_taken_ms = (uint32_t)v;
+                h->latency_us = (int64_t)v * 1000;
+            }
+            break;
+        case F_SCBYTES:
+            if (!empty(s, l) && parse_num(s, l, ~0ULL, &v) == 0)
+                h->resp_bytes = v;
+            break;
+        case F_CSBYTES:
+            if (!empty(s, l) && parse_num(s, l, ~0ULL, &v) == 0)
+                h->req_bytes = v;
+            break;
+        default: break;
+        }
+    }
+    if (tod < 0) {
+        *why = "no time";
+        return -1;
+    }
+    if (days < 0) {
+        *why = "no date (the #Fields list has none and no #Date directive was seen)";
+        return -1;
+    }
+    ev->ts = days * 86400LL * 1000000LL + tod;
+    if (!h->method[0] || !stem[0]) {
+        *why = "no cs-method or cs-uri-stem";
+        return -1;
+    }
+    size_t sl = lf_strlcpy(h->uri, stem, sizeof h->uri);
+    if (query[0] && sl + 1 < sizeof h->uri) {
+        h->uri[sl] = '?';
+        lf_strlcpy(h->uri + sl + 1, query, sizeof h->uri - sl - 1);
+    }
+    if (sip[0]) {
+        char tmp[80];
+        snprintf(tmp, sizeof tmp, strchr(sip, ':') ? "[%s]:%llu" : "%s:%llu", sip, sport);
+        lf_addr_parse(tmp, &ev->server);
+    } else {
+        ev->server.port = (uint16_t)sport;
+    }
+    if (cip[0]) {
+        char tmp[80];
+        snprintf(tmp, sizeof tmp, strchr(cip, ':') ? "[%s]:0" : "%s:0", cip);
+        lf_addr_parse(tmp, &ev->client);
+    }
+    if (r->server[0]) {
+        LF_SET(h->log_server, r->server);
+    } else if (r->topo && ev->server.family) {
+        const struct lf_topo_server *srv = lf_topology_server_by_addr(r->topo, &ev->server);
+        if (srv)
+            LF_SET(h->log_server, srv->name);
+    }
+    return 0;
+}
+
+/* A '#' line: #Fields changes the map; #Date gives a date to logs without a
+ * date field; others are ignored. */
+static void directive(struct lf_iislog *r, char *line, size_t n)
+{
+    static const char fields[] = "#Fields:";
+    if (n >= sizeof fields - 1 && strncasecmp(line, fields, sizeof fields - 1) == 0) {
+        if (set_fields(r, line + sizeof fields - 1, n - (sizeof fields - 1)) != 0)
+            report(r, "#Fields directive without a time field");
+    }
+}
+
+int lf_iislog_next(struct lf_iislog *r, struct lf_event *ev)
+{
+    size_t n;
+    char *line;
+    while ((line = next_line(r, &n)) != NULL) {
+        if (n == 0)
+            continue;
+        if (line[0] == '#') {
+            directive(r, line, n);
+            continue;
+        }
+        r->lines++;
+        if (!r->have_fields) {
+            if (!r->warned_no_fields)
+                report(r, "request line before any #Fields directive (give --iis-fields \"date time ...\")");
+            else
+                r->errors++;
+            r->warned_no_fields = 1;
+            continue;
+        }
+        const char *why = NULL;
+        if (parse_line(r, line, n, ev, &why) != 0) {
+            report(r, why);
+            continue;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+uint64_t lf_iislog_lines(const struct lf_iislog *r) { return r->lines; }
+uint64_t lf_iislog_errors(const struct lf_iislog *r) { return r->errors; }
+
+void lf_iislog_close(struct lf_iislog *r)
+{
+    if (!r)
+        return;
+    if (r->f && r->f != stdin)
+        fclose(r->f);
+    free(r->buf);
+    free(r);
+}
+
+static const struct {
+    uint32_t code;
+    const char *text;
+} win32_names[] = {
+    {0, "0x00000000 success"},
+    {2, "0x00000002 ERROR_FILE_NOT_FOUND"},
+    {5, "0x00000005 ERROR_ACCESS_DENIED"},
+    {64, "0x00000040 ERROR_NETNAME_DELETED (the client closed the connection)"},
+    {121, "0x00000079 ERROR_SEM_TIMEOUT"},
+    {995, "0x000003E3 ERROR_OPERATION_ABORTED"},
+    {1236, "0x000004D4 ERROR_CONNECTION_ABORTED"},
+    {1326, "0x0000052E ERROR_LOGON_FAILURE"},
+    {2148074248u, "0x80090308 SEC_E_INVALID_TOKEN (NTLM legs split across connections)"},
+    {2148074252u, "0x8009030C SEC_E_LOGON_DENIED (wrong user name or password)"},
+    {2148074254u, "0x8009030E SEC_E_NO_CREDENTIALS (NTLM challenge sent, credentials expected)"},
+    {2148074259u, "0x80090313 SEC_E_NO_AUTHENTICATING_AUTHORITY"},
+    {2148074274u, "0x80090322 SEC_E_WRONG_PRINCIPAL"},
+};
+
+const char *lf_win32_status_name(uint32_t code)
+{
+    for (size_t i = 0; i < sizeof win32_names / sizeof win32_names[0]; i++)
+        if (win32_names[i].code == code)
+            return win32_names[i].text;
+    return NULL;
+}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lyncflow/iislog.h"
 #include "lyncflow/sinks.h"
 #include "lyncflow/util.h"
 
@@ -258,6 +259,9 @@ static void http_json(struct jw *w, const struct lf_event *ev)
     if (h->substatus || h->win32_status) {
         jw_u64(w, "substatus", h->substatus);
         jw_u64(w, "win32_status", h->win32_status);
+        const char *name = lf_win32_status_name(h->win32_status);
+        if (name && h->win32_status)
+            jw_str(w, "win32_status_name", name);
     }
     jw_opt_str(w, "content_type", h->content_type);
     jw_opt_str(w, "location", h->location);

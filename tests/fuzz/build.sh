@@ -5,7 +5,7 @@
 set -e
 cd "$(dirname "$0")/../.."
 command -v clang >/dev/null || { echo "fuzz: clang is needed (make deps)"; exit 1; }
-make --no-print-directory BUILD=build/fuzzlib CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' \
+make --no-print-directory BUILD=build/fuzzlib CC=clang OPT='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' \
     LDFLAGS='-fsanitize=address,undefined' build/fuzzlib/liblyncflow.a >/dev/null
 mkdir -p build/fuzz
 flags=$(pkg-config --cflags libpcap openssl ncursesw libcgraph libgvc)

@@ -1,0 +1,89 @@
+# IIS W3C logs as http events: the article's excerpts, #Fields changes, bad lines (issue 9).
+. "$(dirname "$0")/../lib.sh"
+D="$TOP/tests/data/iis"
+ART="date time cs-method cs-uri-stem cs-uri-query s-port cs-username cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken"
+
+# The article's two excerpts, Director then Front End, merged into one stream.
+"$LYNCFLOW" --iis-log director="$SAMPLES/iis/director-article.log" --iis-log frontend="$SAMPLES/iis/frontend-article.log" \
+    --iis-fields "$ART" --json "$TMP/a.json" 2>"$TMP/a.err"
+expect_eq "article: exit 0" "$?" 0
+expect_eq "article: 18 requests" "$(jcount "$TMP/a.json" '.type=="http"')" 18
+expect_eq "article: all from iis" "$(jcount "$TMP/a.json" '.type=="http" and .source=="iis"')" 18
+jq -r 'select(.type=="http") | "\(.log_server) \(.method) \(.uri) \(.status)"' "$TMP/a.json" >"$TMP/a.order"
+grep -E '^2011' "$SAMPLES/iis/director-article.log" "$SAMPLES/iis/frontend-article.log" >/dev/null
+awk '{print FILENAME=="'"$SAMPLES/iis/director-article.log"'" ? "director" : "frontend", $3, $4, $9}' \
+    "$SAMPLES/iis/director-article.log" "$SAMPLES/iis/frontend-article.log" >"$TMP/a.want"
+expect_eq "article: the article's order, Director first then Front End" "$(cat "$TMP/a.order")" "$(cat "$TMP/a.want")"
+expect_eq "article: first step is CertProv mex at 13:18:07 UTC" \
+    "$(jq -r 'select(.type=="http") | "\(.ts*1e6|round) \(.uri)"' "$TMP/a.json" | head -1)" \
+    "1301059087000000 /CertProv/CertProvisioningService.svc/mex"
+expect_eq "article: '+' in the user agent is a space" \
+    "$(jq -r 'select(.type=="http") | .user_agent' "$TMP/a.json" | sort -u)" "OC/4.0.7577.108 (Microsoft Lync 2010)"
+expect_eq "article: the web ticket is issued to sip:test1@mslync.net" \
+    "$(jq -r 'select(.type=="http" and .status==200 and .uri=="/WebTicket/WebTicketService.svc") | .user' "$TMP/a.json")" \
+    "sip:test1@mslync.net"
+expect_eq "article: 2148074254 decoded" \
+    "$(jq -r 'select(.win32_status==2148074254) | .win32_status_name' "$TMP/a.json" | sort -u | cut -d' ' -f1-2)" \
+    "0x8009030E SEC_E_NO_CREDENTIALS"
+expect_eq "article: 2148074252 is a logon denied" \
+    "$(jq -r 'select(.win32_status==2148074252) | .win32_status_name' "$TMP/a.json" | cut -d' ' -f1-2)" \
+    "0x8009030C SEC_E_LOGON_DENIED"
+expect_eq "article: substatus kept" "$(jcount "$TMP/a.json" '.type=="http" and .status==401 and .substatus==1')" 3
+expect_eq "article: time-taken kept" \
+    "$(jq -r 'select(.uri=="/abs/handler/C-0e8e-0e97.lsabs") | .time_taken_ms' "$TMP/a.json")" 204
+expect_eq "article: stats counts 18 lines, 0 errors" \
+    "$(jq -r 'select(.type=="stats") | "\(.iis_lines) \(.iis_errors)"' "$TMP/a.json")" "18 0"
+expect_eq "article: nothing on stderr" "$(cat "$TMP/a.err")" ""
+
+# A second #Fields block in another order, two clients interleaved.
+"$LYNCFLOW" --iis-log dir01="$D/two-fields.log" --json "$TMP/b.json" 2>"$TMP/b.err"
+expect_eq "two #Fields: exit 0" "$?" 0
+expect_eq "two #Fields: 8 requests" "$(jcount "$TMP/b.json" '.type=="http"')" 8
+expect_eq "two #Fields: fields after the switch land in the right place" \
+    "$(jq -r 'select(.type=="http" and .status==200 and .uri=="/WebTicket/WebTicketService.svc") | "\(.client) \(.server) \(.user) \(.host) \(.time_taken_ms)"' "$TMP/b.json")" \
+    '10.0.0.2:0 10.0.1.10:4443 CONTOSO\alice dirweb.contoso.com 221'
+expect_eq "two #Fields: the query joins the stem" \
+    "$(jq -r 'select(.type=="http") | .uri' "$TMP/b.json" | head -1)" \
+    "/Autodiscover/AutodiscoverService.svc/root/user?sipuri=alice@contoso.com"
+expect_eq "two #Fields: fractional seconds" \
+    "$(jq -r 'select(.win32_status==2148074252) | .ts*1e6|round' "$TMP/b.json")" "1714640405250000"
+expect_eq "two #Fields: clients interleave in time order" \
+    "$(jq -r 'select(.type=="http") | .client' "$TMP/b.json" | tr '\n' ' ')" \
+    "10.0.0.2:0 10.0.0.2:0 10.0.0.3:0 10.0.0.2:0 10.0.0.3:0 10.0.0.2:0 10.0.0.3:0 10.0.0.2:0 "
+expect_eq "two #Fields: the log's server name" "$(jq -r 'select(.type=="http") | .log_server' "$TMP/b.json" | sort -u)" "dir01"
+
+# Malformed lines: counted, reported with file:line, skipped; good lines still come out.
+"$LYNCFLOW" --iis-log "$D/malformed.log" --json "$TMP/c.json" 2>"$TMP/c.err"
+expect_eq "malformed: exit 0" "$?" 0
+expect_eq "malformed: the two good lines come out" \
+    "$(jq -r 'select(.type=="http") | .uri' "$TMP/c.json" | tr '\n' ' ')" "/abs/handler/C-0e8e-0e97.lsabs /GroupExpansion/service.svc "
+expect_eq "malformed: CRLF stripped from the last field" "$(jq -r 'select(.type=="http") | .time_taken_ms' "$TMP/c.json" | head -1)" 204
+expect_eq "malformed: 4 errors counted" "$(jq -r 'select(.type=="stats") | .iis_errors' "$TMP/c.json")" 4
+expect_match "malformed: wrong field count named with file:line" "$TMP/c.err" "malformed.log:3: wrong number of fields"
+expect_match "malformed: bad date named" "$TMP/c.err" "malformed.log:4: bad date"
+expect_match "malformed: bad status named" "$TMP/c.err" "malformed.log:5: bad sc-status"
+expect_match "malformed: garbage named" "$TMP/c.err" "malformed.log:6: "
+
+"$LYNCFLOW" --iis-log "$D/overlong.log" --json "$TMP/d.json" 2>"$TMP/d.err"
+expect_eq "overlong: exit 0" "$?" 0
+expect_match "overlong: reported with its line" "$TMP/d.err" "overlong.log:2: line longer than 64 KiB"
+expect_eq "overlong: the next line (no final newline) still comes out" \
+    "$(jq -r 'select(.type=="http") | .uri' "$TMP/d.json")" "/meet/alice/ABCD"
+
+# No #Fields and no --iis-fields: said once, with where.
+"$LYNCFLOW" --iis-log "$SAMPLES/iis/director-article.log" --json "$TMP/e.json" 2>"$TMP/e.err"
+expect_match "no #Fields: says what to give" "$TMP/e.err" "director-article.log:1: .*--iis-fields"
+expect_eq "no #Fields: one message" "$(wc -l <"$TMP/e.err" | tr -d ' ')" 1
+expect_eq "no #Fields: all 9 lines counted as errors" "$(jq -r 'select(.type=="stats") | .iis_errors' "$TMP/e.json")" 9
+
+"$LYNCFLOW" --iis-log "$TMP/nope.log" 2>"$TMP/f.err"
+expect_eq "missing log: exit 1" "$?" 1
+expect_match "missing log: named" "$TMP/f.err" "nope.log: No such file"
+
+"$LYNCFLOW" --iis-log "$D/two-fields.log" --iis-fields "date cs-method" 2>"$TMP/g.err"
+expect_eq "bad --iis-fields: exit 1" "$?" 1
+expect_match "bad --iis-fields: says why" "$TMP/g.err" "needs .* 'time'"
+
+# Under ASan/UBSan too.
+check "sanitized: article and malformed logs run clean" sh -c \
+    "'$LYNCFLOW_SAN' --iis-log '$D/malformed.log' --iis-log '$D/overlong.log' --iis-log '$D/two-fields.log' --json /dev/null 2>/dev/null"
