@@ -7,6 +7,7 @@
  */
 #include "lyncflow/iislog.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,6 +311,17 @@ static void copy_field(char *dst, size_t size, const char *s, size_t n, int plus
                 *p = ' ';
 }
 
+/* An IPv4 or IPv6 text address into a (port kept); empty or bad leaves it unset. */
+static void set_ip(struct lf_addr *a, const char *ip)
+{
+    if (!ip[0])
+        return;
+    if (inet_pton(AF_INET, ip, a->ip) == 1)
+        a->family = 4;
+    else if (inet_pton(AF_INET6, ip, a->ip) == 1)
+        a->family = 6;
+}
+
 /* Fills ev from one data line; 0 ok, -1 with *why set. */
 static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event *ev, const char **why)
 {
@@ -420,18 +432,9 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
         h->uri[sl] = '?';
         lf_strlcpy(h->uri + sl + 1, query, sizeof h->uri - sl - 1);
     }
-    if (sip[0]) {
-        char tmp[80];
-        snprintf(tmp, sizeof tmp, strchr(sip, ':') ? "[%s]:%llu" : "%s:%llu", sip, sport);
-        lf_addr_parse(tmp, &ev->server);
-    } else {
-        ev->server.port = (uint16_t)sport;
-    }
-    if (cip[0]) {
-        char tmp[80];
-        snprintf(tmp, sizeof tmp, strchr(cip, ':') ? "[%s]:0" : "%s:0", cip);
-        lf_addr_parse(tmp, &ev->client);
-    }
+    ev->server.port = (uint16_t)sport;
+    set_ip(&ev->server, sip);
+    set_ip(&ev->client, cip);
     if (r->server[0]) {
         LF_SET(h->log_server, r->server);
     } else if (r->topo && ev->server.family) {

@@ -1,4 +1,8 @@
-/* merge.c: reorder window for capture events and k-way merge with IIS logs. */
+/* merge.c: reorder window for capture events and k-way merge with IIS logs.
+ *
+ * Events wait in a pool of slots; the heap orders small (ts, seq, slot)
+ * entries, so reordering moves 24 bytes, not whole events.
+ */
 #include "lyncflow/merge.h"
 
 #include <stdlib.h>
@@ -6,21 +10,34 @@
 
 #include "lyncflow/util.h"
 
+/* At most this many events are pulled from one source between releases, so
+ * a log whose clock jumps back cannot flood the heap. */
+#define PULL_BATCH 256
+
 struct source {
     lf_merge_next_fn next;
     void *src;
     struct lf_event pending;
-    int has;  /* pending holds an event */
+    lf_time key; /* pending's order key: its ts, never below the previous key */
+    int has;     /* pending holds an event */
     int done; /* the source ended */
+};
+
+struct entry {
+    lf_time ts;
+    uint64_t seq;
+    uint32_t slot;
 };
 
 struct lf_merge {
     void (*out)(void *, struct lf_event *);
     void *out_ctx;
     lf_time window;
-    struct lf_event *heap; /* min-heap on (ts, seq) */
-    uint64_t *seq;
+    struct entry *heap;
     size_t n, cap;
+    struct lf_event *slots; /* cap slots; free ones listed in freelist */
+    uint32_t *freelist;
+    size_t nfree;
     uint64_t nextseq;
     struct source *src;
     size_t nsrc;
@@ -44,115 +61,104 @@ void lf_merge_add_source(struct lf_merge *m, lf_merge_next_fn next, void *src)
     m->nsrc++;
 }
 
-static int before(const struct lf_merge *m, size_t a, size_t b)
+static int before(const struct entry *a, const struct entry *b)
 {
-    if (m->heap[a].ts != m->heap[b].ts)
-        return m->heap[a].ts < m->heap[b].ts;
-    return m->seq[a] < m->seq[b];
+    return a->ts != b->ts ? a->ts < b->ts : a->seq < b->seq;
 }
 
-static void swap(struct lf_merge *m, size_t a, size_t b)
-{
-    struct lf_event t = m->heap[a];
-    m->heap[a] = m->heap[b];
-    m->heap[b] = t;
-    uint64_t s = m->seq[a];
-    m->seq[a] = m->seq[b];
-    m->seq[b] = s;
-}
-
-static void heap_push(struct lf_merge *m, const struct lf_event *ev)
+static void heap_push(struct lf_merge *m, const struct lf_event *ev, lf_time key)
 {
     if (m->n == m->cap) {
+        size_t old = m->cap;
         m->cap = m->cap ? m->cap * 2 : 64;
         m->heap = lf_xrealloc(m->heap, m->cap * sizeof *m->heap);
-        m->seq = lf_xrealloc(m->seq, m->cap * sizeof *m->seq);
+        m->slots = lf_xrealloc(m->slots, m->cap * sizeof *m->slots);
+        m->freelist = lf_xrealloc(m->freelist, m->cap * sizeof *m->freelist);
+        for (size_t i = m->cap; i > old; i--)
+            m->freelist[m->nfree++] = (uint32_t)(i - 1);
     }
+    uint32_t slot = m->freelist[--m->nfree];
+    m->slots[slot] = *ev;
     size_t i = m->n++;
-    m->heap[i] = *ev;
-    m->seq[i] = m->nextseq++;
-    while (i > 0 && before(m, i, (i - 1) / 2)) {
-        swap(m, i, (i - 1) / 2);
+    struct entry e = {key, m->nextseq++, slot};
+    while (i > 0 && before(&e, &m->heap[(i - 1) / 2])) {
+        m->heap[i] = m->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
+    m->heap[i] = e;
 }
 
 static void heap_pop_out(struct lf_merge *m)
 {
-    struct lf_event ev = m->heap[0];
-    m->n--;
-    if (m->n) {
-        m->heap[0] = m->heap[m->n];
-        m->seq[0] = m->seq[m->n];
-        size_t i = 0;
-        for (;;) {
-            size_t l = 2 * i + 1, r = l + 1, s = i;
-            if (l < m->n && before(m, l, s))
-                s = l;
-            if (r < m->n && before(m, r, s))
-                s = r;
-            if (s == i)
-                break;
-            swap(m, i, s);
-            i = s;
-        }
+    uint32_t slot = m->heap[0].slot;
+    struct entry last = m->heap[--m->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, s = l;
+        if (l >= m->n)
+            break;
+        if (r < m->n && before(&m->heap[r], &m->heap[l]))
+            s = r;
+        if (!before(&m->heap[s], &last))
+            break;
+        m->heap[i] = m->heap[s];
+        i = s;
     }
-    m->out(m->out_ctx, &ev);
+    if (m->n)
+        m->heap[i] = last;
+    m->out(m->out_ctx, &m->slots[slot]);
+    m->freelist[m->nfree++] = slot;
 }
 
 static void fill(struct source *s)
 {
     if (!s->has && !s->done) {
-        if (s->next(s->src, &s->pending) == 1)
+        if (s->next(s->src, &s->pending) == 1) {
             s->has = 1;
-        else
+            /* a log whose clock jumps back keeps its own order */
+            if (s->pending.ts > s->key)
+                s->key = s->pending.ts;
+        } else
             s->done = 1;
     }
 }
 
-/* Moves source events with ts <= limit into the heap. */
-static void pull(struct lf_merge *m, lf_time limit)
+/* Releases, in order, every event with ts <= limit: heap events wait while
+ * a source still holds an older one. */
+static void release(struct lf_merge *m, lf_time limit)
 {
-    for (size_t i = 0; i < m->nsrc; i++) {
-        struct source *s = &m->src[i];
-        for (fill(s); s->has && s->pending.ts <= limit; fill(s)) {
-            heap_push(m, &s->pending);
-            s->has = 0;
+    for (;;) {
+        lf_time bound = limit;
+        int more = 0;
+        for (size_t i = 0; i < m->nsrc; i++) {
+            struct source *s = &m->src[i];
+            int n = 0;
+            for (fill(s); s->has && s->key <= limit && n < PULL_BATCH; fill(s), n++) {
+                heap_push(m, &s->pending, s->key);
+                s->has = 0;
+            }
+            if (s->has && s->key <= limit) {
+                more = 1;
+                if (s->key < bound)
+                    bound = s->key;
+            }
         }
+        while (m->n && m->heap[0].ts <= bound)
+            heap_pop_out(m);
+        if (!more)
+            return;
     }
 }
 
-void lf_merge_push(struct lf_merge *m, const struct lf_event *ev) { heap_push(m, ev); }
+void lf_merge_push(struct lf_merge *m, const struct lf_event *ev) { heap_push(m, ev, ev->ts); }
 
-void lf_merge_emit(void *m, struct lf_event *ev) { heap_push(m, ev); }
+void lf_merge_emit(void *m, struct lf_event *ev) { heap_push(m, ev, ev->ts); }
 
-void lf_merge_advance(struct lf_merge *m, lf_time now)
-{
-    lf_time limit = now - m->window;
-    pull(m, limit);
-    while (m->n && m->heap[0].ts <= limit)
-        heap_pop_out(m);
-}
+void lf_merge_advance(struct lf_merge *m, lf_time now) { release(m, now - m->window); }
 
 void lf_merge_finish(struct lf_merge *m)
 {
-    for (;;) {
-        /* the smallest pending source event bounds what may leave the heap */
-        lf_time low = INT64_MAX;
-        int any = 0;
-        for (size_t i = 0; i < m->nsrc; i++) {
-            fill(&m->src[i]);
-            if (m->src[i].has && m->src[i].pending.ts < low) {
-                low = m->src[i].pending.ts;
-                any = 1;
-            }
-        }
-        if (!any)
-            break;
-        pull(m, low);
-        while (m->n && m->heap[0].ts <= low)
-            heap_pop_out(m);
-    }
+    release(m, INT64_MAX);
     while (m->n)
         heap_pop_out(m);
 }
@@ -162,7 +168,8 @@ void lf_merge_free(struct lf_merge *m)
     if (!m)
         return;
     free(m->heap);
-    free(m->seq);
+    free(m->slots);
+    free(m->freelist);
     free(m->src);
     free(m);
 }
