@@ -2,6 +2,7 @@
  *
  * Format (design.md):
  *   [listener NAME]  address = IP:PORT
+ *                    names = FQDN, FQDN, ... (optional: the names published there)
  *   [server NAME]    role = director|frontend|edge|other, address = IP:PORT,
  *                    fqdn = external web services FQDN
  *   [simple-urls]    meet = FQDN, dialin = FQDN, discover = FQDN
@@ -57,5 +58,10 @@ const struct lf_topo_listener *lf_topology_listener_by_addr(const struct lf_topo
 /* "meet", "dialin", "discover", "scheduler" when name is a simple URL (discover
  * also matches lyncdiscover.<any> when none is configured), else NULL. */
 const char *lf_topology_simple_url(const struct lf_topology *t, const char *name);
+/* The server a name is published to: the server whose fqdn it is; for a simple
+ * URL the Director (the first one), else the first Front End; NULL when none. */
+const struct lf_topo_server *lf_topology_server_for_name(const struct lf_topology *t, const char *name);
+/* The listener whose names list the name ("*.dom" patterns allowed), or NULL. */
+const struct lf_topo_listener *lf_topology_listener_for_name(const struct lf_topology *t, const char *name);
 
 #endif
