@@ -2,7 +2,8 @@
 #include <stdlib.h>
 #include "lyncflow/dissect.h"
 extern const struct lf_dissector lf_dissector_http;
-const struct lf_dissector *const lf_dissectors[] = {&lf_dissector_http, NULL};
+extern const struct lf_dissector lf_dissector_tls;
+const struct lf_dissector *const lf_dissectors[] = {&lf_dissector_tls, &lf_dissector_http, NULL};
 const struct lf_dissector *lf_dissector_find(const char *name) { (void)name; return NULL; }
 const struct lf_dissector *lf_dissector_probe(const uint8_t *data, size_t len, enum lf_dir dir, int final, int *wait)
 { (void)data; (void)len; (void)dir; (void)final; *wait = 0; return NULL; }

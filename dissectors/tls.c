@@ -1,0 +1,1032 @@
+/* tls.c: TLS record layer and handshake dissector, one tls event per connection (RFC 5246, 8446, 6066, 7301). */
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lyncflow/cursor.h"
+#include "lyncflow/dissect.h"
+#include "lyncflow/engine.h"
+#include "lyncflow/tlsdec.h"
+#include "lyncflow/util.h"
+
+#define TLS_REC_MAX (16384 + 2048) /* largest record body (RFC 5246 6.2.3) */
+#define TLS_HS_MAX (64 * 1024)     /* largest handshake message kept for parsing */
+#define TLS_HS_MIN_CAP 4096
+#define TLS_PROBE_MAX 1024          /* plaintext kept while choosing the inner dissector */
+#define TLS_RESYNC_MAX (1u << 20)   /* bytes scanned for a record header after gaps */
+#define TLS_FAIL_RUN_MAX 8          /* consecutive tag failures before a direction is given up */
+
+enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23, CT_HEARTBEAT = 24 };
+enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_CERTIFICATE = 11 };
+enum {
+    EXT_SERVER_NAME = 0x0000,
+    EXT_SUPPORTED_GROUPS = 0x000a,
+    EXT_EC_POINT_FORMATS = 0x000b,
+    EXT_SIGNATURE_ALGORITHMS = 0x000d,
+    EXT_ALPN = 0x0010,
+    EXT_SUPPORTED_VERSIONS = 0x002b,
+    EXT_ECH = 0xfe0d,
+};
+enum { INNER_UNDECIDED = 0, INNER_CHOSEN, INNER_NONE };
+
+/* SHA-256("HelloRetryRequest"), the ServerHello.random of a HelloRetryRequest (RFC 8446 4.1.3). */
+static const uint8_t hrr_random[32] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+};
+
+static const uint8_t h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+extern const struct lf_dissector lf_dissector_tls;
+
+struct tls_dir {
+    uint8_t *hs;            /* handshake message reassembly, grows up to TLS_HS_MAX */
+    size_t hs_len, hs_cap;
+    size_t hs_skip;         /* bytes of an oversize handshake message still to drop */
+    size_t rec_skip;        /* body bytes of the current record still to drop */
+    size_t resync_scanned;  /* bytes given up while looking for a header after a gap */
+    uint32_t fail_run;      /* consecutive records whose tag did not verify */
+    uint8_t started;        /* a record (or the SSLv2 hello) was seen */
+    uint8_t ccs;            /* ChangeCipherSpec seen from this side */
+    uint8_t resync;         /* after a gap: looking for the next record header */
+    uint8_t gapped;         /* this direction had a gap */
+    uint8_t nodecrypt;      /* decryption of this direction stopped */
+    struct lf_bytebuf inner; /* decrypted bytes for the inner dissector */
+    uint8_t *probe;         /* decrypted bytes kept until the inner dissector is chosen */
+    size_t probe_len;
+};
+
+struct tls_state {
+    struct lf_event ev;     /* the pending tls event */
+    struct tls_dir d[2];
+    struct lf_tlsdec *dec;
+    uint8_t *plain;         /* one decrypted record (TLS_REC_MAX), allocated with dec */
+    const struct lf_dissector *inner;
+    void *inner_st;
+    struct lf_flowctx ifc;  /* what the inner dissector sees: sni set, decrypted = 1 */
+    uint8_t inner_state;
+    uint8_t ch_seen, sh_seen, hrr, cert_done, cert_seen, emitted;
+    uint8_t decrypted_any, nokey;
+    uint16_t version;       /* negotiated, 0 until the ServerHello */
+    uint32_t failures;
+    uint32_t hs_oversize;   /* handshake messages larger than TLS_HS_MAX, skipped */
+};
+
+static int is_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
+
+/* TLS 1.3 and its drafts and variants (0x7fxx, 0xfbxx): everything after the ServerHello is protected. */
+static int is_tls13(uint16_t v) { return v >= 0x0304; }
+
+static int plausible_header(uint8_t type, uint8_t major, uint8_t minor, size_t len)
+{
+    return type >= CT_CCS && type <= CT_HEARTBEAT && major == 3 && minor <= 4 && len <= TLS_REC_MAX;
+}
+
+/* SSLv2-compatible CLIENT-HELLO header (RFC 5246 E.2): 2-byte length with the
+ * top bit set, msg_type 1, version 0x0002 or 3.x. */
+static enum lf_probe probe_sslv2(const uint8_t *p, size_t len)
+{
+    if (!(p[0] & 0x80))
+        return LF_PROBE_NO;
+    if (len >= 2 && (((size_t)(p[0] & 0x7f) << 8) | p[1]) < 9)
+        return LF_PROBE_NO;
+    if (len >= 3 && p[2] != 1)
+        return LF_PROBE_NO;
+    if (len >= 4 && p[3] != 0 && p[3] != 3)
+        return LF_PROBE_NO;
+    if (len >= 5 && !((p[3] == 0 && p[4] == 2) || (p[3] == 3 && p[4] <= 4)))
+        return LF_PROBE_NO;
+    return len >= 5 ? LF_PROBE_YES : LF_PROBE_MAYBE;
+}
+
+static enum lf_probe tls_probe(const uint8_t *data, size_t len, enum lf_dir dir)
+{
+    (void)dir;
+    if (len == 0)
+        return LF_PROBE_MAYBE;
+    if (data[0] & 0x80)
+        return probe_sslv2(data, len);
+    if (data[0] < CT_CCS || data[0] > CT_APPDATA)
+        return LF_PROBE_NO;
+    if (len >= 2 && data[1] != 3)
+        return LF_PROBE_NO;
+    if (len >= 3 && data[2] > 4)
+        return LF_PROBE_NO;
+    if (len < 5)
+        return LF_PROBE_MAYBE;
+    size_t rlen = ((size_t)data[3] << 8) | data[4];
+    return rlen > 0 && rlen <= TLS_REC_MAX ? LF_PROBE_YES : LF_PROBE_NO;
+}
+
+static void *tls_state_new(struct lf_flowctx *fc)
+{
+    struct tls_state *st = lf_xcalloc(1, sizeof *st);
+    lf_event_init(&st->ev, LF_EV_TLS, fc->ts);
+    st->dec = lf_tlsdec_new(fc->eng ? fc->eng->keys : NULL);
+    if (st->dec)
+        st->plain = lf_xmalloc(TLS_REC_MAX);
+    size_t cap = fc->eng && fc->eng->cfg.stream_cap ? fc->eng->cfg.stream_cap : (size_t)1 << 20;
+    for (int i = 0; i < 2; i++)
+        st->d[i].inner.max = cap;
+    return st;
+}
+
+static void tls_state_free(void *p)
+{
+    struct tls_state *st = p;
+    if (!st)
+        return;
+    if (st->inner && st->inner_st)
+        st->inner->state_free(st->inner_st);
+    for (int i = 0; i < 2; i++) {
+        free(st->d[i].hs);
+        free(st->d[i].probe);
+        lf_bytebuf_free(&st->d[i].inner);
+    }
+    lf_tlsdec_free(st->dec);
+    free(st->plain);
+    free(st);
+}
+
+/* ---- fingerprints ---------------------------------------------------- */
+
+static const char hexd[] = "0123456789abcdef";
+
+static void hex_encode(const uint8_t *in, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hexd[in[i] >> 4];
+        out[2 * i + 1] = hexd[in[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+/* Appends decimal v to the digest, preceded by sep when not first. */
+static void md_dec(EVP_MD_CTX *md, unsigned v, int *first, char sep)
+{
+    char buf[8];
+    size_t n = 0;
+    char tmp[6];
+    size_t t = 0;
+    if (!*first)
+        buf[n++] = sep;
+    *first = 0;
+    do {
+        tmp[t++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && t < sizeof tmp);
+    while (t)
+        buf[n++] = tmp[--t];
+    EVP_DigestUpdate(md, buf, n);
+}
+
+static void md_hex4(EVP_MD_CTX *md, uint16_t v, int *first)
+{
+    char buf[5];
+    size_t n = 0;
+    if (!*first)
+        buf[n++] = ',';
+    *first = 0;
+    buf[n++] = hexd[v >> 12];
+    buf[n++] = hexd[(v >> 8) & 15];
+    buf[n++] = hexd[(v >> 4) & 15];
+    buf[n++] = hexd[v & 15];
+    EVP_DigestUpdate(md, buf, n);
+}
+
+/* Where the lists of a ClientHello sit; every cursor here was checked. */
+struct ch_view {
+    uint16_t legacy_version, max_version;
+    struct lf_cur ciphers, exts;
+    struct lf_cur groups, points, sigalgs, alpn;
+    int has_sni, has_groups, has_points, has_sigalgs, has_alpn;
+};
+
+/* JA3 (Salesforce): MD5 of "version,ciphers,extensions,groups,point formats". */
+static void compute_ja3(const struct ch_view *v, char *out)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    uint8_t dig[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    int first = 1;
+    if (!md || !EVP_DigestInit_ex(md, EVP_md5(), NULL)) {
+        EVP_MD_CTX_free(md);
+        return;
+    }
+    md_dec(md, v->legacy_version, &first, ',');
+    EVP_DigestUpdate(md, ",", 1);
+    struct lf_cur c = v->ciphers;
+    first = 1;
+    while (lf_cur_left(&c) >= 2) {
+        uint16_t x = lf_cur_u16(&c);
+        if (!is_grease(x))
+            md_dec(md, x, &first, '-');
+    }
+    EVP_DigestUpdate(md, ",", 1);
+    c = v->exts;
+    first = 1;
+    while (lf_cur_left(&c) >= 4) {
+        uint16_t t = lf_cur_u16(&c);
+        lf_cur_skip(&c, lf_cur_u16(&c));
+        if (!is_grease(t))
+            md_dec(md, t, &first, '-');
+    }
+    EVP_DigestUpdate(md, ",", 1);
+    c = v->groups;
+    first = 1;
+    while (v->has_groups && lf_cur_left(&c) >= 2) {
+        uint16_t x = lf_cur_u16(&c);
+        if (!is_grease(x))
+            md_dec(md, x, &first, '-');
+    }
+    EVP_DigestUpdate(md, ",", 1);
+    c = v->points;
+    first = 1;
+    while (v->has_points && lf_cur_left(&c) >= 1)
+        md_dec(md, lf_cur_u8(&c), &first, '-');
+    if (EVP_DigestFinal_ex(md, dig, &dlen) && dlen == 16)
+        hex_encode(dig, 16, out);
+    EVP_MD_CTX_free(md);
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+    return (x > y) - (x < y);
+}
+
+static const char *ja4_version(uint16_t v)
+{
+    switch (v) {
+    case 0x0304: return "13";
+    case 0x0303: return "12";
+    case 0x0302: return "11";
+    case 0x0301: return "10";
+    case 0x0300: return "s3";
+    case 0x0002: return "s2";
+    case 0xfeff: return "d1";
+    case 0xfefd: return "d2";
+    case 0xfefc: return "d3";
+    }
+    return "00";
+}
+
+static int is_alnum(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+/* Truncated SHA-256 of the sorted list, optionally followed by "_" and a list in wire order. */
+static void ja4_hash(const uint16_t *sorted, size_t n, struct lf_cur *tail, char out[13])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    uint8_t dig[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    int first = 1;
+    memcpy(out, "000000000000", 13);
+    if (n == 0 || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(md);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        md_hex4(md, sorted[i], &first);
+    if (tail) {
+        int tfirst = 1;
+        EVP_DigestUpdate(md, "_", 1);
+        while (lf_cur_left(tail) >= 2) {
+            uint16_t x = lf_cur_u16(tail);
+            if (!is_grease(x))
+                md_hex4(md, x, &tfirst);
+        }
+    }
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    if (EVP_DigestFinal_ex(md, dig, &dlen) && dlen == 32) {
+        hex_encode(dig, 6, hex);
+        memcpy(out, hex, 13);
+    }
+    EVP_MD_CTX_free(md);
+}
+
+/* JA4 (FoxIO): t<version><d|i><ciphers><extensions><alpn>_<cipher hash>_<extension hash>. */
+static void compute_ja4(const struct ch_view *v, char *out, size_t size)
+{
+    size_t nc = lf_cur_left(&v->ciphers) / 2, ne = lf_cur_left(&v->exts) / 4 + 1;
+    uint16_t *list = lf_xmalloc((nc > ne ? nc : ne) * sizeof *list);
+    size_t n = 0;
+    struct lf_cur c = v->ciphers;
+    while (lf_cur_left(&c) >= 2) {
+        uint16_t x = lf_cur_u16(&c);
+        if (!is_grease(x))
+            list[n++] = x;
+    }
+    size_t ciphers = n;
+    qsort(list, n, sizeof *list, cmp_u16);
+    char bhash[13], chash[13];
+    ja4_hash(list, n, NULL, bhash);
+
+    size_t exts = 0;
+    n = 0;
+    c = v->exts;
+    while (lf_cur_left(&c) >= 4) {
+        uint16_t t = lf_cur_u16(&c);
+        lf_cur_skip(&c, lf_cur_u16(&c));
+        if (is_grease(t))
+            continue;
+        exts++;
+        if (t != EXT_SERVER_NAME && t != EXT_ALPN)
+            list[n++] = t;
+    }
+    qsort(list, n, sizeof *list, cmp_u16);
+    struct lf_cur sig = v->sigalgs;
+    ja4_hash(list, n, v->has_sigalgs && lf_cur_left(&sig) > 0 ? &sig : NULL, chash);
+    free(list);
+
+    char alpn[3] = "00";
+    if (v->has_alpn) {
+        struct lf_cur a = v->alpn;
+        size_t l = lf_cur_u8(&a);
+        if (lf_cur_ok(&a) && l > 0 && l <= lf_cur_left(&a)) {
+            const uint8_t *p = lf_cur_ptr(&a);
+            if (is_alnum(p[0]) && is_alnum(p[l - 1])) {
+                alpn[0] = (char)p[0];
+                alpn[1] = (char)p[l - 1];
+            } else {
+                alpn[0] = hexd[p[0] >> 4];
+                alpn[1] = hexd[p[l - 1] & 15];
+            }
+        }
+    }
+    snprintf(out, size, "t%s%c%02u%02u%s_%s_%s", ja4_version(v->max_version), v->has_sni ? 'd' : 'i',
+             (unsigned)(ciphers > 99 ? 99 : ciphers), (unsigned)(exts > 99 ? 99 : exts), alpn, bhash, chash);
+}
+
+/* ---- handshake messages ----------------------------------------------- */
+
+/* Appends n bytes to a ','-joined field; returns 0 when it did not fit. */
+static int join_field(char *field, size_t size, const uint8_t *s, size_t n)
+{
+    size_t used = strlen(field);
+    size_t need = n + (used ? 1 : 0);
+    if (used + need + 1 > size)
+        return 0;
+    if (used)
+        field[used++] = ',';
+    for (size_t i = 0; i < n; i++)
+        field[used + i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != ',') ? (char)s[i] : '?';
+    field[used + n] = 0;
+    return 1;
+}
+
+/* Parses a ClientHello body (after the 4-byte header). Fields are committed
+ * only when the whole message is well formed. */
+static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc, struct lf_cur m)
+{
+    struct ch_view v;
+    memset(&v, 0, sizeof v);
+    char sni[sizeof st->ev.u.tls.sni] = "", alpn[sizeof st->ev.u.tls.alpn] = "";
+    int ech = 0;
+
+    v.legacy_version = lf_cur_u16(&m);
+    lf_cur_skip(&m, 32);
+    uint8_t sid = lf_cur_u8(&m);
+    if (sid > 32)
+        return;
+    lf_cur_skip(&m, sid);
+    uint16_t cl = lf_cur_u16(&m);
+    if (cl & 1)
+        return;
+    v.ciphers = lf_cur_sub(&m, cl);
+    lf_cur_skip(&m, lf_cur_u8(&m));
+    if (!lf_cur_ok(&m))
+        return;
+    v.max_version = v.legacy_version;
+    if (lf_cur_left(&m) > 0) {
+        v.exts = lf_cur_sub(&m, lf_cur_u16(&m));
+        if (!lf_cur_ok(&m))
+            return;
+        struct lf_cur e = v.exts;
+        while (lf_cur_left(&e) > 0) {
+            uint16_t type = lf_cur_u16(&e);
+            struct lf_cur x = lf_cur_sub(&e, lf_cur_u16(&e));
+            if (!lf_cur_ok(&e))
+                return;
+            switch (type) {
+            case EXT_SERVER_NAME: {
+                v.has_sni = 1;
+                struct lf_cur list = lf_cur_sub(&x, lf_cur_u16(&x));
+                while (lf_cur_ok(&list) && lf_cur_left(&list) > 0) {
+                    uint8_t nt = lf_cur_u8(&list);
+                    struct lf_cur name = lf_cur_sub(&list, lf_cur_u16(&list));
+                    if (lf_cur_ok(&name) && nt == 0 && name.len > 0)
+                        join_field(sni, sizeof sni, name.p, name.len);
+                }
+                if (!lf_cur_ok(&list) || lf_cur_left(&x) > 0)
+                    return;
+                break;
+            }
+            case EXT_ALPN: {
+                struct lf_cur list = lf_cur_sub(&x, lf_cur_u16(&x));
+                v.alpn = list;
+                v.has_alpn = 1;
+                while (lf_cur_ok(&list) && lf_cur_left(&list) > 0) {
+                    struct lf_cur name = lf_cur_sub(&list, lf_cur_u8(&list));
+                    if (lf_cur_ok(&name) && name.len > 0)
+                        join_field(alpn, sizeof alpn, name.p, name.len);
+                }
+                if (!lf_cur_ok(&list) || lf_cur_left(&x) > 0)
+                    return;
+                break;
+            }
+            case EXT_SUPPORTED_VERSIONS: {
+                struct lf_cur list = lf_cur_sub(&x, lf_cur_u8(&x));
+                uint16_t best = 0;
+                while (lf_cur_ok(&list) && lf_cur_left(&list) >= 2) {
+                    uint16_t ver = lf_cur_u16(&list);
+                    if (!is_grease(ver) && ver > best)
+                        best = ver;
+                }
+                if (best)
+                    v.max_version = best;
+                break;
+            }
+            case EXT_SUPPORTED_GROUPS:
+                v.groups = lf_cur_sub(&x, lf_cur_u16(&x));
+                v.has_groups = lf_cur_ok(&v.groups);
+                break;
+            case EXT_EC_POINT_FORMATS:
+                v.points = lf_cur_sub(&x, lf_cur_u8(&x));
+                v.has_points = lf_cur_ok(&v.points);
+                break;
+            case EXT_SIGNATURE_ALGORITHMS:
+                v.sigalgs = lf_cur_sub(&x, lf_cur_u16(&x));
+                v.has_sigalgs = lf_cur_ok(&v.sigalgs);
+                break;
+            case EXT_ECH:
+                ech = 1;
+                break;
+            }
+        }
+    }
+
+    struct lf_ev_tls *t = &st->ev.u.tls;
+    st->ch_seen = 1;
+    st->ev.ts = fc->ts;
+    LF_SET(t->sni, sni);
+    if (!st->sh_seen)
+        LF_SET(t->alpn, alpn);
+    t->client_version = v.max_version;
+    t->ech = (uint8_t)ech;
+    compute_ja3(&v, t->ja3);
+    compute_ja4(&v, t->ja4, sizeof t->ja4);
+}
+
+static void parse_server_hello(struct tls_state *st, const struct lf_flowctx *fc, struct lf_cur m)
+{
+    uint16_t version = lf_cur_u16(&m);
+    uint8_t random[32];
+    lf_cur_copy(&m, random, sizeof random);
+    uint8_t sid = lf_cur_u8(&m);
+    if (sid > 32)
+        return;
+    lf_cur_skip(&m, sid);
+    uint16_t cipher = lf_cur_u16(&m);
+    lf_cur_skip(&m, 1);
+    if (!lf_cur_ok(&m))
+        return;
+    char alpn[sizeof st->ev.u.tls.alpn] = "";
+    if (lf_cur_left(&m) > 0) {
+        struct lf_cur e = lf_cur_sub(&m, lf_cur_u16(&m));
+        while (lf_cur_ok(&e) && lf_cur_left(&e) > 0) {
+            uint16_t type = lf_cur_u16(&e);
+            struct lf_cur x = lf_cur_sub(&e, lf_cur_u16(&e));
+            if (type == EXT_SUPPORTED_VERSIONS && lf_cur_left(&x) == 2) {
+                version = lf_cur_u16(&x);
+            } else if (type == EXT_ALPN) {
+                struct lf_cur list = lf_cur_sub(&x, lf_cur_u16(&x));
+                struct lf_cur name = lf_cur_sub(&list, lf_cur_u8(&list));
+                if (lf_cur_ok(&name) && name.len > 0)
+                    join_field(alpn, sizeof alpn, name.p, name.len);
+            }
+        }
+        if (!lf_cur_ok(&e) || !lf_cur_ok(&m))
+            return;
+    }
+    struct lf_ev_tls *t = &st->ev.u.tls;
+    if (!memcmp(random, hrr_random, sizeof random))
+        st->hrr = 1;
+    st->sh_seen = 1;
+    st->version = version;
+    t->version = version;
+    t->cipher = cipher;
+    if (alpn[0]) {
+        LF_SET(t->alpn, alpn);
+        t->h2 = !strcmp(alpn, "h2");
+    }
+    if (!st->ch_seen)
+        st->ev.ts = fc->ts;
+}
+
+static void name_text(X509_NAME *name, char *out, size_t size)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    out[0] = 0;
+    if (!b)
+        return;
+    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        int n = BIO_read(b, out, (int)size - 1);
+        out[n > 0 ? n : 0] = 0;
+    }
+    BIO_free(b);
+}
+
+static lf_time asn1_time(const ASN1_TIME *a)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!a || !ASN1_TIME_to_tm(a, &tm))
+        return 0;
+    return (lf_time)timegm(&tm) * 1000000;
+}
+
+/* The leaf certificate, parsed once per connection. */
+static void parse_leaf(struct tls_state *st, const uint8_t *der, size_t len)
+{
+    struct lf_ev_tls *t = &st->ev.u.tls;
+    const unsigned char *p = der;
+    st->cert_done = 1;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (!x) {
+        ERR_clear_error();
+        return;
+    }
+    st->cert_seen = 1;
+    name_text(X509_get_subject_name(x), t->cert_subject, sizeof t->cert_subject);
+    name_text(X509_get_issuer_name(x), t->cert_issuer, sizeof t->cert_issuer);
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (g->type != GEN_DNS)
+            continue;
+        const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
+        int n = ASN1_STRING_length(g->d.dNSName);
+        if (n > 0 && !join_field(t->cert_san, sizeof t->cert_san, s, (size_t)n))
+            break;
+    }
+    GENERAL_NAMES_free(gens);
+    t->cert_not_before = asn1_time(X509_get0_notBefore(x));
+    t->cert_not_after = asn1_time(X509_get0_notAfter(x));
+    uint8_t dig[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    if (EVP_Digest(der, (size_t)(p - der), dig, &dlen, EVP_sha256(), NULL) && dlen == 32)
+        hex_encode(dig, 32, t->cert_sha256);
+    X509_free(x);
+    ERR_clear_error();
+}
+
+static void parse_certificate(struct tls_state *st, struct lf_cur m, int tls13)
+{
+    if (tls13)
+        lf_cur_skip(&m, lf_cur_u8(&m));
+    struct lf_cur list = lf_cur_sub(&m, lf_cur_u24(&m));
+    struct lf_cur leaf = lf_cur_sub(&list, lf_cur_u24(&list));
+    if (!lf_cur_ok(&leaf) || leaf.len == 0)
+        return;
+    parse_leaf(st, leaf.p, leaf.len);
+}
+
+/* One complete handshake message (header included), plaintext on the wire or decrypted. */
+static void hs_message(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *msg, size_t len)
+{
+    if (st->dec)
+        lf_tlsdec_handshake(st->dec, (int)dir, msg, len);
+    struct lf_cur c = lf_cur_make(msg, len);
+    uint8_t type = lf_cur_u8(&c);
+    struct lf_cur body = lf_cur_sub(&c, lf_cur_u24(&c));
+    if (!lf_cur_ok(&c))
+        return;
+    switch (type) {
+    case HS_CLIENT_HELLO:
+        if (dir == LF_C2S && !st->ch_seen)
+            parse_client_hello(st, fc, body);
+        break;
+    case HS_SERVER_HELLO:
+        if (dir == LF_S2C)
+            parse_server_hello(st, fc, body);
+        break;
+    case HS_CERTIFICATE:
+        if (dir == LF_S2C && !st->cert_done)
+            parse_certificate(st, body, is_tls13(st->version));
+        break;
+    }
+}
+
+static int hs_reserve(struct tls_dir *d, size_t need)
+{
+    if (need > TLS_HS_MAX)
+        return 0;
+    if (need > d->hs_cap) {
+        size_t cap = d->hs_cap ? d->hs_cap : TLS_HS_MIN_CAP;
+        while (cap < need)
+            cap *= 2;
+        if (cap > TLS_HS_MAX)
+            cap = TLS_HS_MAX;
+        d->hs = lf_xrealloc(d->hs, cap);
+        d->hs_cap = cap;
+    }
+    return 1;
+}
+
+/* Handshake bytes of one record, in order: whole messages are parsed where
+ * they lie, pieces are gathered in the direction's buffer. */
+static void hs_input(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *p, size_t n)
+{
+    struct tls_dir *d = &st->d[dir];
+    struct lf_cur c = lf_cur_make(p, n);
+    while (lf_cur_left(&c) > 0) {
+        if (d->hs_skip) {
+            size_t k = d->hs_skip < lf_cur_left(&c) ? d->hs_skip : lf_cur_left(&c);
+            lf_cur_skip(&c, k);
+            d->hs_skip -= k;
+            continue;
+        }
+        if (d->hs_len == 0 && lf_cur_left(&c) >= 4) {
+            struct lf_cur h = c;
+            lf_cur_skip(&h, 1);
+            size_t total = 4 + (size_t)lf_cur_u24(&h);
+            if (total <= lf_cur_left(&c)) {
+                hs_message(st, fc, dir, lf_cur_ptr(&c), total);
+                lf_cur_skip(&c, total);
+                continue;
+            }
+            if (total > TLS_HS_MAX) {
+                st->hs_oversize++;
+                d->hs_skip = total;
+                continue;
+            }
+        }
+        /* gather a piece: first the 4-byte header, then the body */
+        if (!hs_reserve(d, 4))
+            return;
+        if (d->hs_len < 4) {
+            size_t k = 4 - d->hs_len;
+            if (k > lf_cur_left(&c))
+                k = lf_cur_left(&c);
+            lf_cur_copy(&c, d->hs + d->hs_len, k);
+            d->hs_len += k;
+            if (d->hs_len < 4)
+                return;
+        }
+        struct lf_cur h = lf_cur_make(d->hs, d->hs_len);
+        lf_cur_skip(&h, 1);
+        size_t total = 4 + (size_t)lf_cur_u24(&h);
+        if (!hs_reserve(d, total)) {
+            st->hs_oversize++;
+            d->hs_skip = total - d->hs_len;
+            d->hs_len = 0;
+            continue;
+        }
+        size_t k = total - d->hs_len;
+        if (k > lf_cur_left(&c))
+            k = lf_cur_left(&c);
+        lf_cur_copy(&c, d->hs + d->hs_len, k);
+        d->hs_len += k;
+        if (d->hs_len == total) {
+            d->hs_len = 0;
+            hs_message(st, fc, dir, d->hs, total);
+        }
+    }
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
+{
+    if (st->emitted || (!st->ch_seen && !st->sh_seen) || !fc->eng)
+        return;
+    st->emitted = 1;
+    struct lf_event *ev = &st->ev;
+    struct lf_ev_tls *t = &ev->u.tls;
+    ev->flow_id = fc->flow_id;
+    ev->client = fc->client;
+    ev->server = fc->server;
+    if (!ev->ts)
+        ev->ts = fc->ts;
+    t->cert_encrypted = is_tls13(st->version) && !st->cert_seen;
+    t->decrypting = st->dec && (st->decrypted_any || lf_tlsdec_has_keys(st->dec));
+    t->decrypt_failures = st->failures;
+    lf_emit(fc->eng, ev);
+}
+
+static void on_alert(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *p, size_t n)
+{
+    struct lf_ev_tls *t = &st->ev.u.tls;
+    if (n < 2 || st->emitted)
+        return;
+    if (!t->alert_from) {
+        t->alert_level = p[0];
+        t->alert_desc = p[1];
+        t->alert_from = dir == LF_C2S ? 'c' : 's';
+    }
+    emit_event(st, fc);
+}
+
+static void inner_flowctx(struct tls_state *st, const struct lf_flowctx *fc)
+{
+    st->ifc = *fc;
+    st->ifc.sni = st->ev.u.tls.sni;
+    st->ifc.decrypted = 1;
+}
+
+static void inner_feed(struct tls_state *st, enum lf_dir dir, const uint8_t *p, size_t n)
+{
+    if (lf_feed(st->inner, st->inner_st, &st->ifc, dir, &st->d[dir].inner, p, n) == LF_DIS_ERROR)
+        st->inner_state = INNER_NONE;
+}
+
+/* Decrypted application data: the inner protocol is chosen on its first bytes. */
+static void on_plain_appdata(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *p, size_t n)
+{
+    if (!st->emitted) {
+        if (dir == LF_C2S && n >= sizeof h2_preface - 1 && !memcmp(p, h2_preface, sizeof h2_preface - 1))
+            st->ev.u.tls.h2 = 1;
+        emit_event(st, fc);
+    }
+    if (st->inner_state == INNER_NONE || n == 0)
+        return;
+    inner_flowctx(st, fc);
+    if (st->inner_state == INNER_CHOSEN) {
+        inner_feed(st, dir, p, n);
+        return;
+    }
+    struct tls_dir *d = &st->d[dir];
+    if (!d->probe)
+        d->probe = lf_xmalloc(TLS_PROBE_MAX);
+    size_t k = n < TLS_PROBE_MAX - d->probe_len ? n : TLS_PROBE_MAX - d->probe_len;
+    memcpy(d->probe + d->probe_len, p, k);
+    d->probe_len += k;
+    int wait = 0, full = d->probe_len == TLS_PROBE_MAX;
+    const struct lf_dissector *dis = lf_dissector_probe(d->probe, d->probe_len, dir, full, &wait);
+    if (dis == &lf_dissector_tls)
+        dis = NULL;
+    if (!dis) {
+        if (!wait || full)
+            st->inner_state = INNER_NONE;
+        return;
+    }
+    st->inner = dis;
+    st->inner_st = dis->state_new(&st->ifc);
+    st->inner_state = INNER_CHOSEN;
+    for (int i = 0; i < 2 && st->inner_state == INNER_CHOSEN; i++) {
+        enum lf_dir di = (enum lf_dir)i;
+        struct tls_dir *dd = &st->d[i];
+        if (dd->probe_len)
+            inner_feed(st, di, dd->probe, dd->probe_len);
+        if (di == dir && st->inner_state == INNER_CHOSEN && k < n)
+            inner_feed(st, di, p + k, n - k);
+        dd->probe_len = 0;
+    }
+}
+
+/* ---- record layer ------------------------------------------------------- */
+
+/* Records of this type from dir are protected (by what the handshake said so far). */
+static int own_protected(const struct tls_state *st, enum lf_dir dir, uint8_t type)
+{
+    if (type == CT_APPDATA)
+        return 1;
+    return st->d[dir].ccs && !is_tls13(st->version) && !st->hrr && (type == CT_HANDSHAKE || type == CT_ALERT);
+}
+
+static void decrypt_record(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, uint8_t type,
+                           uint16_t version, const uint8_t *body, size_t len)
+{
+    struct tls_dir *d = &st->d[dir];
+    size_t outlen = 0;
+    uint8_t inner = 0;
+    enum lf_dec r = lf_tlsdec_record(st->dec, (int)dir, type, version, body, len, st->plain, &outlen, &inner);
+    if (r == LF_DEC_NOKEY) {
+        if (!st->nokey && fc->eng)
+            fc->eng->stats.tls_no_secret++;
+        st->nokey = 1;
+        if (type == CT_APPDATA)
+            emit_event(st, fc);
+        return;
+    }
+    if (r != LF_DEC_OK) {
+        st->failures++;
+        if (fc->eng)
+            fc->eng->stats.tls_decrypt_failures++;
+        if (++d->fail_run >= TLS_FAIL_RUN_MAX)
+            d->nodecrypt = 1;
+        if (type == CT_APPDATA && d->nodecrypt)
+            emit_event(st, fc);
+        return;
+    }
+    d->fail_run = 0;
+    if (!st->decrypted_any && fc->eng)
+        fc->eng->stats.tls_decrypted++;
+    st->decrypted_any = 1;
+    if (outlen > TLS_REC_MAX)
+        outlen = TLS_REC_MAX;
+    switch (inner) {
+    case CT_HANDSHAKE:
+        hs_input(st, fc, dir, st->plain, outlen);
+        break;
+    case CT_ALERT:
+        on_alert(st, fc, dir, st->plain, outlen);
+        break;
+    case CT_APPDATA:
+        on_plain_appdata(st, fc, dir, st->plain, outlen);
+        break;
+    }
+}
+
+/* Emits what is pending and leaves the flow. */
+static struct lf_dres leave(struct tls_state *st, struct lf_flowctx *fc, size_t consumed)
+{
+    emit_event(st, fc);
+    struct lf_dres r = {LF_DIS_ERROR, consumed, 0};
+    return r;
+}
+
+static struct lf_dres incomplete(size_t consumed, size_t needed)
+{
+    struct lf_dres r = {LF_DIS_INCOMPLETE, consumed, needed ? needed : 1};
+    return r;
+}
+
+/* After a gap: the offset of the next plausible record header (its successor
+ * checked when it lies within data), or -1. */
+static long find_header(const uint8_t *data, size_t len)
+{
+    struct lf_cur c = lf_cur_make(data, len);
+    for (size_t i = 0; i + 5 <= len; i++) {
+        struct lf_cur h = c;
+        lf_cur_skip(&h, i);
+        uint8_t type = lf_cur_u8(&h), major = lf_cur_u8(&h), minor = lf_cur_u8(&h);
+        size_t rlen = lf_cur_u16(&h);
+        if (!plausible_header(type, major, minor, rlen) || type == CT_HEARTBEAT || minor == 0 || rlen == 0)
+            continue;
+        if (lf_cur_left(&h) >= rlen + 5) {
+            lf_cur_skip(&h, rlen);
+            uint8_t t2 = lf_cur_u8(&h), ma2 = lf_cur_u8(&h), mi2 = lf_cur_u8(&h);
+            if (!plausible_header(t2, ma2, mi2, lf_cur_u16(&h)) || mi2 != minor)
+                continue;
+        }
+        return (long)i;
+    }
+    return -1;
+}
+
+static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *data, size_t len)
+{
+    struct tls_state *st = p;
+    struct tls_dir *d = &st->d[dir];
+    struct lf_cur c = lf_cur_make(data, len);
+
+    for (;;) {
+        if (d->rec_skip) {
+            size_t k = d->rec_skip < lf_cur_left(&c) ? d->rec_skip : lf_cur_left(&c);
+            lf_cur_skip(&c, k);
+            d->rec_skip -= k;
+            if (d->rec_skip)
+                return incomplete(c.off, 1);
+        }
+        if (d->resync) {
+            long at = find_header(lf_cur_ptr(&c), lf_cur_left(&c));
+            if (at < 0) {
+                size_t k = lf_cur_left(&c) > 4 ? lf_cur_left(&c) - 4 : 0;
+                lf_cur_skip(&c, k);
+                d->resync_scanned += k;
+                if (d->resync_scanned > TLS_RESYNC_MAX)
+                    return leave(st, fc, c.off);
+                return incomplete(c.off, 1);
+            }
+            lf_cur_skip(&c, (size_t)at);
+            d->resync_scanned += (size_t)at;
+            d->resync = 0;
+        }
+        size_t left = lf_cur_left(&c);
+        if (left < 5)
+            return incomplete(c.off, 5 - left);
+
+        struct lf_cur h = c;
+        uint8_t type = lf_cur_u8(&h);
+        if (!d->started && dir == LF_C2S && (type & 0x80)) {
+            /* SSLv2-compatible ClientHello (RFC 5246 E.2) */
+            struct lf_cur all = c;
+            size_t rlen = lf_cur_u16(&all) & 0x7fff;
+            if (probe_sslv2(lf_cur_ptr(&c), left) != LF_PROBE_YES)
+                return leave(st, fc, c.off);
+            if (left < 2 + rlen)
+                return incomplete(c.off, 2 + rlen - left);
+            struct lf_cur r = lf_cur_sub(&all, rlen);
+            lf_cur_skip(&r, 1);
+            uint16_t ver = lf_cur_u16(&r);
+            uint16_t csl = lf_cur_u16(&r), sidl = lf_cur_u16(&r), chl = lf_cur_u16(&r);
+            lf_cur_skip(&r, (size_t)csl + sidl + chl);
+            if (!lf_cur_ok(&r) || csl % 3)
+                return leave(st, fc, c.off);
+            lf_cur_skip(&c, 2 + rlen);
+            d->started = 1;
+            if (!st->ch_seen) {
+                st->ch_seen = 1;
+                st->ev.ts = fc->ts;
+                st->ev.u.tls.sslv2_hello = 1;
+                st->ev.u.tls.client_version = ver;
+            }
+            continue;
+        }
+        uint8_t major = lf_cur_u8(&h), minor = lf_cur_u8(&h);
+        uint16_t version = (uint16_t)((major << 8) | minor);
+        size_t rlen = lf_cur_u16(&h);
+        if (!plausible_header(type, major, minor, rlen)) {
+            if (d->gapped) {
+                d->resync = 1;
+                lf_cur_skip(&c, 1);
+                d->resync_scanned++;
+                continue;
+            }
+            return leave(st, fc, c.off);
+        }
+        d->started = 1;
+
+        int dec_says = st->dec && !d->nodecrypt && !st->nokey && lf_tlsdec_encrypted(st->dec, (int)dir, type);
+        if (dec_says) {
+            if (left < 5 + rlen)
+                return incomplete(c.off, 5 + rlen - left);
+            decrypt_record(st, fc, dir, type, version, lf_cur_ptr(&c) + 5, rlen);
+            lf_cur_skip(&c, 5 + rlen);
+            continue;
+        }
+        if (own_protected(st, dir, type) || type == CT_HEARTBEAT) {
+            if (type == CT_APPDATA)
+                emit_event(st, fc);
+            lf_cur_skip(&c, 5);
+            d->rec_skip = rlen;
+            continue;
+        }
+        if (type == CT_CCS) {
+            d->ccs = 1;
+            if (st->dec)
+                lf_tlsdec_ccs(st->dec, (int)dir);
+            lf_cur_skip(&c, 5);
+            d->rec_skip = rlen;
+            continue;
+        }
+        if (left < 5 + rlen)
+            return incomplete(c.off, 5 + rlen - left);
+        lf_cur_skip(&c, 5);
+        struct lf_cur body = lf_cur_sub(&c, rlen);
+        if (type == CT_HANDSHAKE)
+            hs_input(st, fc, dir, body.p, body.len);
+        else if (type == CT_ALERT && rlen == 2)
+            on_alert(st, fc, dir, body.p, body.len);
+    }
+}
+
+static enum lf_dis_status tls_on_gap(void *p, struct lf_flowctx *fc, enum lf_dir dir, uint64_t len)
+{
+    struct tls_state *st = p;
+    struct tls_dir *d = &st->d[dir];
+    if (!d->resync && d->rec_skip >= len) {
+        d->rec_skip -= (size_t)len;
+        return LF_DIS_OK;
+    }
+    d->rec_skip = 0;
+    d->hs_len = 0;
+    d->hs_skip = 0;
+    d->resync = 1;
+    d->gapped = 1;
+    d->nodecrypt = 1;
+    if (st->inner_state == INNER_CHOSEN) {
+        inner_flowctx(st, fc);
+        if (!st->inner->on_gap || st->inner->on_gap(st->inner_st, &st->ifc, dir, len) == LF_DIS_ERROR)
+            st->inner_state = INNER_NONE;
+    }
+    return LF_DIS_OK;
+}
+
+static void tls_on_end(void *p, struct lf_flowctx *fc)
+{
+    struct tls_state *st = p;
+    emit_event(st, fc);
+    if (st->inner_state == INNER_CHOSEN && st->inner->on_end) {
+        inner_flowctx(st, fc);
+        st->inner->on_end(st->inner_st, &st->ifc);
+    }
+    st->inner_state = INNER_NONE;
+}
+
+const struct lf_dissector lf_dissector_tls = {
+    .name = "tls",
+    .probe = tls_probe,
+    .state_new = tls_state_new,
+    .state_free = tls_state_free,
+    .on_data = tls_on_data,
+    .on_gap = tls_on_gap,
+    .on_end = tls_on_end,
+};
