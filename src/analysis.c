@@ -1,14 +1,1372 @@
-/* analysis.c: placeholder until the analysis lands: forwards events to sinks. */
-#include <stdlib.h>
+/* analysis.c: roles, front-to-back stitching, sign-in grouping and the model the timeline, TUI and diagram read.
+ *
+ * Every event goes through a short hold queue (STITCH_WINDOW_US of event
+ * time) so that a client-side request and the proxy's request to a server,
+ * which arrive one after the other, can be matched before either reaches the
+ * sinks. An event is classified as front (client -> listener) or back (proxy
+ * -> server, or an IIS log line of a server) from the topology, or, without
+ * one, from the traffic: back legs are the connections that repeat a client
+ * request or TLS name on another address, or go to 4443/8080. Released events
+ * update the model under its lock: nodes, paths, client edges, and sign-ins,
+ * whose verdict is recomputed on each step.
+ */
 #include "lyncflow/analysis.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lyncflow/findings.h"
 #include "lyncflow/util.h"
-struct lf_analysis { struct lf_sink sinks[8]; int nsinks; struct lf_model model; struct lf_topology topo; };
-struct lf_analysis *lf_analysis_new(const struct lf_topology *topo) { struct lf_analysis *a = lf_xcalloc(1, sizeof *a); if (topo) a->topo = *topo; a->model.topo = &a->topo; return a; }
-void lf_analysis_add_sink(struct lf_analysis *an, const struct lf_sink *s) { if (an->nsinks < 8) an->sinks[an->nsinks++] = *s; }
-void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev) { for (int i = 0; i < an->nsinks; i++) an->sinks[i].event(an->sinks[i].ctx, ev); }
+
+#define STITCH_WINDOW_US (2 * 1000000LL)
+#define HOLD 512
+#define CONN_SLOTS 8192
+#define SIGNIN_GAP_US (300 * 1000000LL)
+#define AUTH_LOOP 4          /* unanswered 401s in a row that make a loop */
+#define FINDINGS_EVERY_US (5 * 1000000LL)
+#define MAX_SINKS 8
+#define EDGE_IPS 16
+
+/* What the other leg of a stitched pair told. */
+struct partner {
+    uint8_t have;
+    uint16_t status, substatus;
+    uint32_t win32;
+    int64_t duration_us;
+    int server, listener;
+    char user[128];
+};
+
+struct pend {
+    struct lf_event ev;
+    uint8_t side;
+    uint8_t stitched;
+    int listener, server, named;
+    char name[256];
+    struct partner partner;
+};
+
+struct conn {
+    uint64_t flow_id;
+    uint8_t used, side, role, http_seen, flow_seen, closed, rst_from, answered;
+    int listener, server, named;
+    char name[256];
+    uint32_t signin; /* 1-based index of the sign-in its steps went to */
+    uint64_t tls_seq;
+};
+
+struct lf_analysis {
+    struct lf_sink sinks[MAX_SINKS];
+    int nsinks;
+    struct lf_topology topo;
+    int configured;
+    struct lf_model model;
+    struct pend *hold; /* ring */
+    size_t head, count;
+    lf_time latest;
+    uint64_t seq;
+    struct conn *conns;
+    struct lf_findings *findings;
+    lf_time last_findings;
+    int front_seen, back_seen;
+    uint8_t server_reached[LF_TOPO_MAX_SERVERS];
+    /* inferred role evidence per server */
+    uint32_t auth_services[LF_TOPO_MAX_SERVERS], home_services[LF_TOPO_MAX_SERVERS];
+    /* distinct clients per client edge */
+    struct lf_addr edge_net[LF_MODEL_MAX_CLIENT_EDGES];
+    struct lf_addr edge_ips[LF_MODEL_MAX_CLIENT_EDGES][EDGE_IPS];
+    int edge_nips[LF_MODEL_MAX_CLIENT_EDGES];
+};
+
+/* ---- small helpers ---- */
+
+static int is_bridge_port(uint16_t p) { return p == 4443 || p == 8080; }
+
+static const char *ev_name(const struct lf_event *ev)
+{
+    if (ev->type == LF_EV_HTTP)
+        return ev->u.http.host[0] ? ev->u.http.host : ev->u.http.sni;
+    if (ev->type == LF_EV_TLS)
+        return ev->u.tls.sni;
+    return "";
+}
+
+/* Host without its port ("feweb.contoso.com:443"). */
+static void name_of(const struct lf_event *ev, char *out, size_t size)
+{
+    lf_strlcpy(out, ev_name(ev), size);
+    if (out[0] != '[') {
+        char *c = strchr(out, ':');
+        if (c)
+            *c = 0;
+    }
+    for (char *p = out; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p + 32);
+}
+
+static const char *simple_url(const struct lf_analysis *an, const char *name)
+{
+    const char *s = lf_topology_simple_url(&an->topo, name);
+    if (s || !name[0])
+        return s;
+    if (!an->topo.meet[0] && lf_strcaseprefix(name, "meet.") && name[5])
+        return "meet";
+    if (!an->topo.dialin[0] && lf_strcaseprefix(name, "dialin.") && name[7])
+        return "dialin";
+    if (!an->topo.scheduler[0] && lf_strcaseprefix(name, "scheduler.") && name[10])
+        return "scheduler";
+    return NULL;
+}
+
+static struct conn *conn_get(struct lf_analysis *an, uint64_t flow_id, int create)
+{
+    if (!flow_id)
+        return NULL;
+    struct conn *c = &an->conns[(flow_id * 0x9E3779B97F4A7C15ULL) >> 51 & (CONN_SLOTS - 1)];
+    if (c->used && c->flow_id == flow_id)
+        return c;
+    if (!create)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->used = 1;
+    c->flow_id = flow_id;
+    c->listener = c->server = c->named = -1;
+    return c;
+}
+
+/* ---- model nodes ---- */
+
+static int find_listener(const struct lf_model *m, const struct lf_addr *a)
+{
+    for (int i = 0; i < m->nlisteners; i++)
+        if (lf_addr_equal(&m->listeners[i].addr, a))
+            return i;
+    return -1;
+}
+
+static int find_server_addr(const struct lf_model *m, const struct lf_addr *a)
+{
+    if (!a->family)
+        return -1;
+    for (int i = 0; i < m->nservers; i++)
+        if (lf_addr_equal(&m->servers[i].addr, a))
+            return i;
+    return -1;
+}
+
+static int find_server_name(const struct lf_model *m, const char *name)
+{
+    for (int i = 0; i < m->nservers; i++)
+        if (strcmp(m->servers[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static int ip_used_by(const struct lf_node *nodes, int n, const struct lf_addr *a)
+{
+    for (int i = 0; i < n; i++)
+        if (lf_ip_equal(&nodes[i].addr, a))
+            return i;
+    return -1;
+}
+
+static void model_changed(struct lf_analysis *an) { an->model.generation++; }
+
+/* New listener node (observed); mirrored into an inferred topology. Caller holds the lock. */
+static int add_listener(struct lf_analysis *an, const struct lf_addr *a)
+{
+    struct lf_model *m = &an->model;
+    if (m->nlisteners == LF_TOPO_MAX_LISTENERS)
+        return -1;
+    int i = m->nlisteners++;
+    struct lf_node *n = &m->listeners[i];
+    memset(n, 0, sizeof *n);
+    snprintf(n->name, sizeof n->name, "listener%d", i + 1);
+    n->addr = *a;
+    n->role = LF_ROLE_PROXY;
+    if (!an->configured && an->topo.nlisteners < LF_TOPO_MAX_LISTENERS) {
+        struct lf_topo_listener *l = &an->topo.listeners[an->topo.nlisteners++];
+        memset(l, 0, sizeof *l);
+        LF_SET(l->name, n->name);
+        l->addr = *a;
+    }
+    return i;
+}
+
+static int add_server(struct lf_analysis *an, const struct lf_addr *a, const char *name)
+{
+    struct lf_model *m = &an->model;
+    if (m->nservers == LF_TOPO_MAX_SERVERS)
+        return -1;
+    int i = m->nservers++;
+    struct lf_node *n = &m->servers[i];
+    memset(n, 0, sizeof *n);
+    if (name && name[0])
+        LF_SET(n->name, name);
+    else
+        snprintf(n->name, sizeof n->name, "server%d", i + 1);
+    n->addr = *a;
+    n->role = LF_ROLE_OTHER;
+    if (!an->configured && an->topo.nservers < LF_TOPO_MAX_SERVERS) {
+        struct lf_topo_server *s = &an->topo.servers[an->topo.nservers++];
+        memset(s, 0, sizeof *s);
+        LF_SET(s->name, n->name);
+        s->addr = *a;
+        s->role = LF_ROLE_OTHER;
+    }
+    return i;
+}
+
+static int name_kind(const struct lf_analysis *an, const char *name)
+{
+    if (simple_url(an, name))
+        return 1;
+    if (lf_topology_server_by_fqdn(&an->topo, name))
+        return 2;
+    return 0;
+}
+
+static void node_add_name(struct lf_analysis *an, struct lf_node *n, const char *name)
+{
+    if (!name[0])
+        return;
+    for (int k = 0; k < n->nnames; k++)
+        if (lf_strcaseeq(n->names[k], name))
+            return;
+    if (n->nnames == LF_TOPO_MAX_NAMES)
+        return;
+    LF_SET(n->names[n->nnames], name);
+    n->name_kind[n->nnames] = (uint8_t)name_kind(an, name);
+    n->nnames++;
+}
+
+/* ---- classification: which side, which nodes ---- */
+
+/* Looks for a front event in the hold queue that this (back) event repeats;
+ * returns its ring index or -1. */
+static long stitch_candidate(struct lf_analysis *an, const struct lf_event *ev, int server, int exclude_listener_ip);
+
+/* Decides side, listener and server of a capture event. Caller holds the lock. */
+static void classify(struct lf_analysis *an, const struct lf_event *ev, struct pend *p)
+{
+    struct lf_model *m = &an->model;
+    p->side = LF_SIDE_NONE;
+    p->listener = p->server = -1;
+    if (ev->type == LF_EV_HTTP && strcmp(ev->u.http.source, "iis") == 0) {
+        p->side = LF_SIDE_BACK;
+        int s = -1;
+        if (ev->u.http.log_server[0])
+            s = find_server_name(m, ev->u.http.log_server);
+        if (s < 0)
+            s = find_server_addr(m, &ev->server);
+        if (s < 0) {
+            s = add_server(an, &ev->server, ev->u.http.log_server);
+            if (s >= 0)
+                model_changed(an);
+        }
+        p->server = s;
+        return;
+    }
+    int l = find_listener(m, &ev->server);
+    int s = find_server_addr(m, &ev->server);
+    if (l >= 0) {
+        p->side = LF_SIDE_FRONT;
+        p->listener = l;
+        return;
+    }
+    if (s >= 0) {
+        p->side = LF_SIDE_BACK;
+        p->server = s;
+        return;
+    }
+    if (ev->type == LF_EV_FLOW)
+        return; /* flows alone never make nodes */
+    /* same IP as a known node on another port */
+    int si = ip_used_by(m->servers, m->nservers, &ev->server);
+    int li = ip_used_by(m->listeners, m->nlisteners, &ev->server);
+    int back;
+    if (si >= 0 && li >= 0)
+        back = !(ev->server.port == 443 || ev->server.port == 80);
+    else if (si >= 0)
+        back = 1;
+    else if (li >= 0)
+        back = 0;
+    else if (is_bridge_port(ev->server.port))
+        back = 1;
+    else
+        back = stitch_candidate(an, ev, -1, 1) >= 0;
+    if (back) {
+        p->server = add_server(an, &ev->server, NULL);
+        p->side = p->server >= 0 ? LF_SIDE_BACK : LF_SIDE_NONE;
+        if (si >= 0 && p->server >= 0) {
+            /* the same machine as a known server: keep its name and role */
+            struct lf_node *n = &m->servers[p->server];
+            char nm[64];
+            snprintf(nm, sizeof nm, "%.50s:%u", m->servers[si].name, ev->server.port);
+            LF_SET(n->name, nm);
+            n->role = m->servers[si].role;
+            LF_SET(n->fqdn, m->servers[si].fqdn);
+            if (!an->configured)
+                LF_SET(an->topo.servers[p->server].name, n->name);
+        }
+    } else {
+        p->listener = add_listener(an, &ev->server);
+        p->side = p->listener >= 0 ? LF_SIDE_FRONT : LF_SIDE_NONE;
+    }
+    model_changed(an);
+}
+
+/* ---- hold queue and stitching ---- */
+
+static struct pend *ring(struct lf_analysis *an, size_t i) { return &an->hold[(an->head + i) % HOLD]; }
+
+static int http_same_request(const struct lf_event *a, const struct lf_event *b)
+{
+    const struct lf_ev_http *x = &a->u.http, *y = &b->u.http;
+    if (strcmp(x->method, y->method) != 0 || strcmp(x->uri, y->uri) != 0)
+        return 0;
+    if (x->host[0] && y->host[0]) {
+        char hx[256], hy[256];
+        name_of(a, hx, sizeof hx);
+        name_of(b, hy, sizeof hy);
+        if (!lf_strcaseeq(hx, hy))
+            return 0;
+    }
+    return 1;
+}
+
+static long stitch_candidate(struct lf_analysis *an, const struct lf_event *ev, int server, int exclude_listener_ip)
+{
+    long best = -1;
+    int best_rank = 0;
+    lf_time best_dt = 0;
+    char name[256];
+    name_of(ev, name, sizeof name);
+    int iis = ev->type == LF_EV_HTTP && strcmp(ev->u.http.source, "iis") == 0;
+    for (size_t i = 0; i < an->count; i++) {
+        struct pend *p = ring(an, i);
+        if (p->side != LF_SIDE_FRONT || p->stitched || p->ev.type != ev->type)
+            continue;
+        if (exclude_listener_ip && lf_addr_equal(&p->ev.server, &ev->server))
+            continue;
+        lf_time dt = ev->ts - p->ev.ts;
+        if (dt < -STITCH_WINDOW_US || dt > STITCH_WINDOW_US || (!iis && dt < 0))
+            continue;
+        if (dt < 0)
+            dt = -dt;
+        int rank = 0;
+        if (ev->type == LF_EV_HTTP) {
+            if (http_same_request(ev, &p->ev))
+                rank = 3;
+        } else if (ev->type == LF_EV_TLS) {
+            if (name[0] && lf_strcaseeq(name, p->name))
+                rank = 3;
+            else if (server >= 0 && p->named == server)
+                rank = 2;
+            else if (server >= 0 && !an->configured)
+                rank = 1;
+            else if (server >= 0 && p->named < 0)
+                rank = 1;
+        }
+        if (rank > best_rank || (rank && rank == best_rank && dt < best_dt)) {
+            best = (long)i;
+            best_rank = rank;
+            best_dt = dt;
+        }
+    }
+    return best;
+}
+
+static void set_partner(struct partner *pt, const struct pend *other)
+{
+    pt->have = 1;
+    pt->server = other->server;
+    pt->listener = other->listener;
+    pt->duration_us = -1;
+    if (other->ev.type == LF_EV_HTTP) {
+        const struct lf_ev_http *h = &other->ev.u.http;
+        pt->status = h->status;
+        pt->substatus = h->substatus;
+        pt->win32 = h->win32_status;
+        pt->duration_us = h->latency_us;
+        LF_SET(pt->user, h->user);
+    }
+}
+
+/* Matches a new back event with a held front one (or an IIS line with a
+ * front request on either side of it in time). */
+static void stitch(struct lf_analysis *an, struct pend *b)
+{
+    if (b->side != LF_SIDE_BACK || (b->ev.type != LF_EV_HTTP && b->ev.type != LF_EV_TLS))
+        return;
+    long i = stitch_candidate(an, &b->ev, b->server, 0);
+    if (i < 0)
+        return;
+    struct pend *f = ring(an, (size_t)i);
+    f->stitched = b->stitched = 1;
+    b->listener = f->listener;
+    f->server = b->server;
+    set_partner(&f->partner, b);
+    set_partner(&b->partner, f);
+    an->model.stitched++;
+    if (b->ev.type == LF_EV_TLS) {
+        struct conn *fc = conn_get(an, f->ev.flow_id, 0), *bc = conn_get(an, b->ev.flow_id, 0);
+        if (fc)
+            fc->server = b->server;
+        if (bc)
+            bc->listener = f->listener;
+    }
+}
+
+/* A front IIS-less event arriving after its IIS line: look for that line. */
+static void stitch_front_late(struct lf_analysis *an, struct pend *f)
+{
+    if (f->side != LF_SIDE_FRONT || f->ev.type != LF_EV_HTTP)
+        return;
+    for (size_t i = 0; i < an->count; i++) {
+        struct pend *b = ring(an, i);
+        if (b->side != LF_SIDE_BACK || b->stitched || b->ev.type != LF_EV_HTTP ||
+            strcmp(b->ev.u.http.source, "iis") != 0)
+            continue;
+        lf_time dt = f->ev.ts - b->ev.ts;
+        if (dt < 0 || dt > STITCH_WINDOW_US || !http_same_request(&f->ev, &b->ev))
+            continue;
+        f->stitched = b->stitched = 1;
+        b->listener = f->listener;
+        f->server = b->server;
+        set_partner(&f->partner, b);
+        set_partner(&b->partner, f);
+        an->model.stitched++;
+        return;
+    }
+}
+
+/* ---- enrichment ---- */
+
+static void enrich(struct lf_analysis *an, struct pend *p)
+{
+    struct lf_event *ev = &p->ev;
+    struct lf_model *m = &an->model;
+    name_of(ev, p->name, sizeof p->name);
+    p->named = -1;
+    if (ev->type == LF_EV_HTTP)
+        LF_SET(ev->service, lf_service_classify(ev->u.http.uri, p->name));
+    const char *su = simple_url(an, p->name);
+    LF_SET(ev->simple_url, su ? su : "");
+    if (ev->type == LF_EV_TLS && su)
+        LF_SET(ev->service, su);
+    if (ev->type == LF_EV_HTTP && !ev->service[0] && su)
+        LF_SET(ev->service, su);
+
+    struct conn *c = conn_get(an, ev->flow_id, 0);
+    if (p->side == LF_SIDE_FRONT) {
+        const struct lf_topo_server *ts = lf_topology_server_for_name(&an->topo, p->name);
+        if (ts)
+            p->named = find_server_name(m, ts->name);
+        if (p->server < 0 && c && c->server >= 0)
+            p->server = c->server;
+    } else if (p->side == LF_SIDE_BACK) {
+        if (p->listener < 0 && c && c->listener >= 0)
+            p->listener = c->listener;
+    }
+    if (ev->type == LF_EV_FLOW && c) {
+        if (p->side == LF_SIDE_FRONT && p->server < 0)
+            p->server = c->server >= 0 ? c->server : c->named;
+        if (!p->name[0])
+            LF_SET(p->name, c->name);
+    }
+}
+
+/* Fills the event's enrichment fields from the pend's nodes. */
+static void enrich_fields(struct lf_analysis *an, struct pend *p)
+{
+    struct lf_event *ev = &p->ev;
+    struct lf_model *m = &an->model;
+    int srv = p->server >= 0 ? p->server : p->named;
+    ev->role = srv >= 0 ? m->servers[srv].role : (p->side == LF_SIDE_FRONT ? LF_ROLE_PROXY : LF_ROLE_NONE);
+    if (ev->type == LF_EV_FLOW && p->side == LF_SIDE_FRONT && srv < 0)
+        ev->role = LF_ROLE_PROXY;
+    LF_SET(ev->listener, p->listener >= 0 ? m->listeners[p->listener].name : "");
+    LF_SET(ev->server_name, srv >= 0 ? m->servers[srv].name : "");
+    ev->stitched = p->stitched;
+}
+
+/* ---- sign-ins ---- */
+
+static int phase_rank(const char *phase)
+{
+    static const char *const names[] = {"", "discover", "webticket", "certificate", "homepool"};
+    for (int i = 1; i < 5; i++)
+        if (strcmp(phase, names[i]) == 0)
+            return i;
+    return 0;
+}
+
+static const char *phase_name(int r)
+{
+    static const char *const names[] = {"", "discover", "webticket", "certificate", "homepool"};
+    return r >= 0 && r < 5 ? names[r] : "";
+}
+
+static int service_phase(const char *svc)
+{
+    if (!strcmp(svc, "discover") || !strcmp(svc, "autodiscover"))
+        return 1;
+    if (!strcmp(svc, "webticket"))
+        return 2;
+    if (!strcmp(svc, "certprov"))
+        return 3;
+    static const char *const home[] = {"abs", "groupexpansion", "rgs", "ucwa", "mcx", "persistentchat",
+                                       "collabcontent", "lwa", "reach", "conf", "requesthandler", "deviceupdate",
+                                       "autoupdate", "phoneconferencing", "lis"};
+    for (size_t i = 0; i < sizeof home / sizeof home[0]; i++)
+        if (!strcmp(svc, home[i]))
+            return 4;
+    return 0;
+}
+
+static const char *agent_of(const char *ua)
+{
+    if (!ua[0])
+        return "";
+    if (strstr(ua, "Skype for Business") || strstr(ua, "OC/16."))
+        return "Skype for Business";
+    if (strstr(ua, "OC/15."))
+        return "Lync 2013";
+    if (strstr(ua, "OC/4."))
+        return "Lync 2010";
+    if (strstr(ua, "iPhoneLync") || strstr(ua, "iPadLync") || strstr(ua, "AndroidLync") || strstr(ua, "WPLync") ||
+        strstr(ua, "NokiaLync") || strstr(ua, "McxService"))
+        return "Lync mobile";
+    if (strstr(ua, "UCWA") || strstr(ua, "ucwa"))
+        return "UCWA client";
+    if (lf_strcaseprefix(ua, "Mozilla/"))
+        return "browser";
+    if (lf_strcaseprefix(ua, "curl/"))
+        return "curl";
+    return "other";
+}
+
+static char user_form(const char *u)
+{
+    if (lf_strcaseprefix(u, "sip:"))
+        return 's';
+    if (strchr(u, '\\'))
+        return 'd';
+    if (strchr(u, '@'))
+        return 'u';
+    return 'p';
+}
+
+/* sip URI in a query: "?sipuri=alice@contoso.com" */
+static void user_from_query(const char *uri, char *out, size_t size)
+{
+    const char *q = strchr(uri, '?');
+    out[0] = 0;
+    while (q) {
+        q++;
+        if (lf_strcaseprefix(q, "sipuri=") || lf_strcaseprefix(q, "originalDomain=")) {
+            if (!lf_strcaseprefix(q, "sipuri="))
+                break;
+            q += 7;
+            size_t n = strcspn(q, "&#");
+            char tmp[128];
+            lf_strncpy_n(tmp, sizeof tmp, q, n);
+            /* %40 for '@' */
+            char *at = strstr(tmp, "%40");
+            if (at) {
+                *at = '@';
+                memmove(at + 1, at + 3, strlen(at + 3) + 1);
+            }
+            if (lf_strcaseprefix(tmp, "sip:"))
+                lf_strlcpy(out, tmp, size);
+            else
+                snprintf(out, size, "sip:%.100s", tmp);
+            return;
+        }
+        q = strchr(q, '&');
+    }
+}
+
+static void step_key(const struct lf_step *s, char *out, size_t size)
+{
+    if (s->kind == LF_EV_HTTP && s->service[0])
+        snprintf(out, size, "%s|%s", s->service, s->host);
+    else if (s->kind == LF_EV_HTTP)
+        snprintf(out, size, "%.*s|%s", (int)strcspn(s->what, "?"), s->what, s->host);
+    else
+        snprintf(out, size, "tls|%s", s->host);
+}
+
+static int step_success(const struct lf_step *s)
+{
+    if (s->kind == LF_EV_HTTP)
+        return s->status >= 100 && s->status < 400;
+    return !s->failed;
+}
+
+/* The failure of one step taken alone (not 401), "" when none. */
+static const char *step_failure(const struct lf_step *s)
+{
+    return s->failed && s->reason[0] ? s->reason : "";
+}
+
+/* Recomputes challenge/failed marks on 401s, recovered, the phase reached and
+ * the verdict. reached: per model server, whether anything reached it; back
+ * legs seen at all: any_back. */
+static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
+{
+    int nsteps = (int)si->nsteps;
+    int max_phase = 0, home_ok = 0;
+    int first_bad = -1;
+    const char *first_reason = "";
+    /* keys that succeed at or after each step: walk backwards */
+    enum { MAXK = 48 };
+    char keys[MAXK][200];
+    int nk = 0;
+    static uint8_t later_ok[LF_MODEL_MAX_STEPS];
+    for (int i = nsteps - 1; i >= 0; i--) {
+        struct lf_step *s = &si->steps[i];
+        char k[200];
+        step_key(s, k, sizeof k);
+        int found = 0;
+        for (int j = 0; j < nk; j++)
+            if (!strcmp(keys[j], k))
+                found = 1;
+        later_ok[i] = (uint8_t)found;
+        if (step_success(s) && !found && nk < MAXK)
+            LF_SET(keys[nk++], k);
+    }
+    int director_seen = 0;
+    for (int i = 0; i < nsteps; i++) {
+        struct lf_step *s = &si->steps[i];
+        if (s->role == LF_ROLE_DIRECTOR)
+            director_seen = 1;
+        int ph = s->kind == LF_EV_HTTP ? service_phase(s->service) : 0;
+        if (s->kind == LF_EV_TLS) {
+            if (!strcmp(s->service, "discover"))
+                ph = 1;
+            else if (s->role == LF_ROLE_DIRECTOR)
+                ph = 2;
+            else if (s->role == LF_ROLE_FRONTEND)
+                ph = 4;
+        }
+        if (ph == 2 && s->role == LF_ROLE_FRONTEND && director_seen)
+            ph = 4;
+        s->phase = (uint8_t)ph;
+        if (ph > max_phase)
+            max_phase = ph;
+        /* 401: a challenge when the same service succeeds later */
+        if (s->kind == LF_EV_HTTP && s->status == 401) {
+            s->challenge = later_ok[i];
+            s->failed = 0;
+            s->recovered = 0;
+            if (!later_ok[i]) {
+                /* the last 401 of its run fails; count the run */
+                char k[200], k2[200];
+                step_key(s, k, sizeof k);
+                int run = 1, last = 1;
+                for (int j = i - 1; j >= 0; j--) {
+                    step_key(&si->steps[j], k2, sizeof k2);
+                    if (strcmp(k, k2))
+                        continue;
+                    if (si->steps[j].status != 401)
+                        break;
+                    run++;
+                }
+                for (int j = i + 1; j < nsteps; j++) {
+                    step_key(&si->steps[j], k2, sizeof k2);
+                    if (!strcmp(k, k2)) {
+                        last = si->steps[j].status != 401;
+                        break;
+                    }
+                }
+                if (last) {
+                    s->failed = 1;
+                    if (run >= AUTH_LOOP)
+                        snprintf(s->reason, sizeof s->reason, "401 loop: %d responses 401 on %.48s", run,
+                                 s->service[0] ? s->service : s->what);
+                    else if (s->win32_status == 2148074252u)
+                        snprintf(s->reason, sizeof s->reason, "401 logon denied (wrong user name or password)");
+                    else if (s->win32_status == 2148074248u)
+                        snprintf(s->reason, sizeof s->reason, "401 invalid token (NTLM legs split)");
+                    else
+                        snprintf(s->reason, sizeof s->reason, "401 unauthorized, never answered with a ticket");
+                } else {
+                    s->challenge = 1;
+                }
+            }
+        } else if (s->failed) {
+            s->recovered = later_ok[i];
+        }
+        /* front TLS connections to a server nothing reached, in a capture that shows back legs */
+        if (s->kind == LF_EV_TLS && !s->failed && !s->stitched && an->back_seen && s->server[0]) {
+            int srv = find_server_name(&an->model, s->server);
+            if (srv >= 0 && !an->server_reached[srv] && !s->from_iis) {
+                s->failed = 1;
+                snprintf(s->reason, sizeof s->reason, "not forwarded: nothing reached %s", s->server);
+            }
+        }
+        if (s->failed && !s->recovered && first_bad < 0) {
+            first_bad = i;
+            first_reason = step_failure(s);
+        }
+        if (ph == 4 && step_success(s) && !s->failed)
+            home_ok = 1;
+    }
+    LF_SET(si->phase, phase_name(max_phase));
+    if (first_bad >= 0) {
+        si->verdict = LF_VERDICT_FAILED;
+        si->failed_step = (uint32_t)first_bad + 1;
+        snprintf(si->reason, sizeof si->reason, "step %d: %s", first_bad + 1, first_reason);
+    } else if (home_ok) {
+        si->verdict = LF_VERDICT_COMPLETE;
+        si->failed_step = 0;
+        si->reason[0] = 0;
+    } else {
+        si->verdict = LF_VERDICT_INCOMPLETE;
+        si->failed_step = 0;
+        snprintf(si->reason, sizeof si->reason, "no home-pool request%s%s", max_phase ? " after " : "",
+                 phase_name(max_phase));
+    }
+}
+
+static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr *client, const char *user,
+                                    lf_time ts, int phase)
+{
+    struct lf_model *m = &an->model;
+    for (uint32_t k = m->nsignins; k-- > 0;) {
+        struct lf_signin *s = &m->signins[k];
+        if (s->client.family != client->family || (client->family && !lf_ip_equal(&s->client, client)))
+            continue;
+        if (ts - s->end > SIGNIN_GAP_US)
+            break;
+        if (user[0] && s->user[0] && user_form(user) == user_form(s->user) && !lf_strcaseeq(user, s->user))
+            continue;
+        if (phase == 1 && phase_rank(s->phase) >= 2)
+            break; /* a new discovery after authentication: a new sign-in */
+        return s;
+    }
+    if (m->nsignins == LF_MODEL_MAX_SIGNINS) {
+        m->dropped_signins++;
+        return NULL;
+    }
+    if (m->nsignins == m->capsignins) {
+        m->capsignins = m->capsignins ? m->capsignins * 2 : 16;
+        m->signins = lf_xrealloc(m->signins, m->capsignins * sizeof *m->signins);
+    }
+    struct lf_signin *s = &m->signins[m->nsignins++];
+    memset(s, 0, sizeof *s);
+    s->id = m->nsignins;
+    s->client = *client;
+    s->client.port = 0;
+    s->start = s->end = ts;
+    return s;
+}
+
+static void signin_remove_step(struct lf_signin *s, uint64_t seq)
+{
+    for (uint32_t i = 0; i < s->nsteps; i++)
+        if (s->steps[i].seq == seq) {
+            memmove(&s->steps[i], &s->steps[i + 1], (s->nsteps - i - 1) * sizeof *s->steps);
+            s->nsteps--;
+            return;
+        }
+}
+
+static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
+{
+    const struct lf_event *ev = &p->ev;
+    struct lf_model *m = &an->model;
+    struct lf_step st;
+    memset(&st, 0, sizeof st);
+    st.seq = seq;
+    st.ts = ev->ts;
+    st.duration_us = -1;
+    st.kind = ev->type;
+    st.role = ev->role;
+    st.stitched = p->stitched;
+    st.client = ev->client;
+    st.flow_id = ev->flow_id;
+    LF_SET(st.host, p->name);
+    LF_SET(st.service, ev->service);
+    LF_SET(st.listener, ev->listener);
+    LF_SET(st.server, ev->server_name);
+    char user[128] = "";
+    char agent_ua[256] = "";
+    if (ev->type == LF_EV_HTTP) {
+        const struct lf_ev_http *h = &ev->u.http;
+        LF_SET(st.method, h->method);
+        LF_SET(st.what, h->uri);
+        st.status = h->status;
+        st.substatus = h->substatus;
+        st.win32_status = h->win32_status;
+        st.decrypted = h->decrypted;
+        st.from_iis = strcmp(h->source, "iis") == 0;
+        st.duration_us = h->latency_us;
+        if (p->partner.have) {
+            if (!st.status)
+                st.status = p->partner.status;
+            if (!st.substatus && !st.win32_status) {
+                st.substatus = p->partner.substatus;
+                st.win32_status = p->partner.win32;
+            }
+            if (st.duration_us < 0)
+                st.duration_us = p->partner.duration_us;
+        }
+        if (h->user[0])
+            LF_SET(user, h->user);
+        else if (h->ntlm_user[0] && h->ntlm_domain[0])
+            snprintf(user, sizeof user, "%s\\%s", h->ntlm_domain, h->ntlm_user);
+        else if (h->ntlm_user[0])
+            LF_SET(user, h->ntlm_user);
+        else if (p->partner.user[0])
+            LF_SET(user, p->partner.user);
+        else
+            user_from_query(h->uri, user, sizeof user);
+        LF_SET(agent_ua, h->user_agent);
+        if (st.status == 0) {
+            st.failed = 1;
+            struct conn *c = conn_get(an, ev->flow_id, 0);
+            LF_SET(st.reason, c && c->closed == 2 ? "reset, no response" : "no response");
+        } else if (st.status >= 400 && st.status != 401) {
+            st.failed = 1;
+            snprintf(st.reason, sizeof st.reason, "HTTP %u%s", st.status,
+                     p->side == LF_SIDE_FRONT && !p->stitched && an->back_seen ? " from the proxy" : "");
+        }
+    } else {
+        const struct lf_ev_tls *t = &ev->u.tls;
+        LF_SET(st.what, t->sni[0] ? t->sni : "(no SNI)");
+        st.alert_desc = t->alert_desc;
+        st.alert_from = t->alert_from;
+        if (t->alert_from && !(t->alert_desc == 0 && t->alert_level == 1)) {
+            st.failed = 1;
+            snprintf(st.reason, sizeof st.reason, "TLS alert %u from the %s", t->alert_desc,
+                     t->alert_from == 'c' ? "client" : "server");
+        }
+    }
+    LF_SET(st.user, user);
+
+    int phase_hint = ev->type == LF_EV_HTTP ? service_phase(st.service) : (!strcmp(st.service, "discover") ? 1 : 0);
+    struct conn *c = conn_get(an, ev->flow_id, 0);
+    struct lf_signin *s = NULL;
+    if (c && c->signin && c->signin <= m->nsignins && (!user[0] || !m->signins[c->signin - 1].user[0]))
+        s = &m->signins[c->signin - 1];
+    if (!s || (s && ev->ts - s->end > SIGNIN_GAP_US))
+        s = signin_for(an, &ev->client, user, ev->ts, phase_hint);
+    if (!s)
+        return;
+    if (c)
+        c->signin = s->id;
+    if (!s->user[0] && user[0])
+        LF_SET(s->user, user);
+    if (!s->agent[0] && agent_ua[0])
+        LF_SET(s->agent, agent_of(agent_ua));
+    /* a request on a connection replaces the connection's TLS step */
+    if (ev->type == LF_EV_HTTP && c && c->tls_seq) {
+        for (uint32_t i = 0; i < s->nsteps; i++)
+            if (s->steps[i].seq == c->tls_seq && !s->steps[i].failed) {
+                signin_remove_step(s, c->tls_seq);
+                break;
+            }
+        c->tls_seq = 0;
+    }
+    if (ev->type == LF_EV_TLS && c) {
+        if (c->http_seen)
+            return;
+        c->tls_seq = seq;
+    }
+    if (s->nsteps == LF_MODEL_MAX_STEPS) {
+        s->dropped_steps++;
+        return;
+    }
+    if (s->nsteps == s->capsteps) {
+        s->capsteps = s->capsteps ? s->capsteps * 2 : 16;
+        s->steps = lf_xrealloc(s->steps, s->capsteps * sizeof *s->steps);
+    }
+    /* sorted by ts; equal times keep their insertion order */
+    uint32_t at = s->nsteps;
+    while (at > 0 && s->steps[at - 1].ts > st.ts)
+        at--;
+    memmove(&s->steps[at + 1], &s->steps[at], (s->nsteps - at) * sizeof *s->steps);
+    s->steps[at] = st;
+    s->nsteps++;
+    if (st.ts < s->start)
+        s->start = st.ts;
+    lf_time end = st.ts + (st.duration_us > 0 ? st.duration_us : 0);
+    if (end > s->end)
+        s->end = end;
+    signin_eval(an, s);
+}
+
+/* A flow ended: its TLS-only step may now have a reason. */
+static void flow_update_step(struct lf_analysis *an, struct conn *c)
+{
+    struct lf_model *m = &an->model;
+    if (!c->tls_seq || !c->signin || c->signin > m->nsignins)
+        return;
+    struct lf_signin *s = &m->signins[c->signin - 1];
+    for (uint32_t i = 0; i < s->nsteps; i++) {
+        struct lf_step *st = &s->steps[i];
+        if (st->seq != c->tls_seq || st->failed)
+            continue;
+        if (!c->answered) {
+            st->failed = 1;
+            LF_SET(st->reason, "no answer");
+        } else if (c->closed == 2 && c->rst_from == 's') {
+            st->failed = 1;
+            LF_SET(st->reason, "reset by the server");
+        }
+        signin_eval(an, s);
+        return;
+    }
+}
+
+/* ---- paths and client edges ---- */
+
+static struct lf_path *path_get(struct lf_model *m, int l, int s)
+{
+    for (int i = 0; i < m->npaths; i++)
+        if (m->paths[i].listener == l && m->paths[i].server == s)
+            return &m->paths[i];
+    if (m->npaths == LF_MODEL_MAX_PATHS)
+        return NULL;
+    struct lf_path *p = &m->paths[m->npaths++];
+    memset(p, 0, sizeof *p);
+    p->listener = l;
+    p->server = s;
+    return p;
+}
+
+static void path_add_name(struct lf_path *p, const char *name)
+{
+    if (!name[0])
+        return;
+    for (int i = 0; i < p->nnames; i++)
+        if (lf_strcaseeq(p->names[i], name))
+            return;
+    if (p->nnames < 8)
+        LF_SET(p->names[p->nnames++], name);
+}
+
+static void path_add_service(struct lf_path *p, const char *svc)
+{
+    if (!svc[0])
+        return;
+    for (int i = 0; i < p->nservices; i++)
+        if (!strcmp(p->services[i], svc))
+            return;
+    if (p->nservices < 16)
+        LF_SET(p->services[p->nservices++], svc);
+}
+
+static void net_of(const struct lf_addr *a, struct lf_addr *net)
+{
+    *net = *a;
+    net->port = 0;
+    if (net->family == 4)
+        net->ip[3] = 0;
+    else
+        memset(net->ip + 8, 0, 8);
+}
+
+/* Clients per listener, one edge per /24 (/64): "198.51.100.7" or "198.51.100.0/24 (3 clients)". */
+static void client_edge(struct lf_analysis *an, const struct lf_addr *client, int listener, int is_conn, int is_req)
+{
+    struct lf_model *m = &an->model;
+    struct lf_addr net;
+    net_of(client, &net);
+    int i;
+    for (i = 0; i < m->nclient_edges; i++)
+        if (m->client_edges[i].listener == listener && lf_ip_equal(&an->edge_net[i], &net))
+            break;
+    if (i == m->nclient_edges) {
+        if (m->nclient_edges == LF_MODEL_MAX_CLIENT_EDGES)
+            return;
+        m->nclient_edges++;
+        memset(&m->client_edges[i], 0, sizeof m->client_edges[i]);
+        m->client_edges[i].listener = listener;
+        an->edge_net[i] = net;
+        an->edge_nips[i] = 0;
+    }
+    struct lf_client_edge *e = &m->client_edges[i];
+    int known = 0;
+    for (int k = 0; k < an->edge_nips[i]; k++)
+        known |= lf_ip_equal(&an->edge_ips[i][k], client);
+    if (!known && an->edge_nips[i] < EDGE_IPS) {
+        an->edge_ips[i][an->edge_nips[i]++] = *client;
+        e->clients_n = (uint64_t)an->edge_nips[i];
+        char ip[64];
+        if (e->clients_n == 1) {
+            LF_SET(e->clients, lf_ip_format(client, ip, sizeof ip));
+        } else {
+            lf_ip_format(&net, ip, sizeof ip);
+            snprintf(e->clients, sizeof e->clients, "%.40s/%d (%s%llu clients)", ip, net.family == 4 ? 24 : 64,
+                     an->edge_nips[i] == EDGE_IPS ? ">=" : "", (unsigned long long)e->clients_n);
+        }
+    }
+    e->connections += (uint64_t)is_conn;
+    e->requests += (uint64_t)is_req;
+}
+
+/* ---- release: an event leaves the hold queue ---- */
+
+static void forward(struct lf_analysis *an, const struct lf_event *ev)
+{
+    for (int i = 0; i < an->nsinks; i++)
+        if (an->sinks[i].event)
+            an->sinks[i].event(an->sinks[i].ctx, ev);
+}
+
+static void observe_failure(const struct pend *p, struct conn *c, int *failed, const char **reason)
+{
+    const struct lf_event *ev = &p->ev;
+    *failed = 0;
+    *reason = "";
+    if (ev->type == LF_EV_HTTP) {
+        uint16_t st = ev->u.http.status;
+        if (st == 0) {
+            *failed = 1;
+            *reason = c && c->closed == 2 ? "reset, no response" : "no response";
+        } else if (st >= 400 && st != 401) {
+            *failed = 1;
+            *reason = "error status";
+        }
+    } else if (ev->type == LF_EV_TLS) {
+        if (ev->u.tls.alert_from && !(ev->u.tls.alert_desc == 0 && ev->u.tls.alert_level == 1)) {
+            *failed = 1;
+            *reason = "TLS alert";
+        }
+    } else if (ev->type == LF_EV_FLOW) {
+        if (!ev->u.flow.answered) {
+            *failed = 1;
+            *reason = "no answer";
+        } else if (ev->u.flow.closed == 2 && ev->u.flow.rst_from == 's' && ev->u.flow.s2c_bytes == 0) {
+            *failed = 1;
+            *reason = "reset";
+        }
+    }
+}
+
+static void infer_roles(struct lf_analysis *an)
+{
+    if (an->configured)
+        return;
+    struct lf_model *m = &an->model;
+    for (int i = 0; i < m->nservers; i++) {
+        uint8_t r = LF_ROLE_OTHER;
+        if (an->home_services[i])
+            r = LF_ROLE_FRONTEND;
+        else if (an->auth_services[i])
+            r = LF_ROLE_DIRECTOR;
+        else if (m->servers[i].role != LF_ROLE_OTHER)
+            r = m->servers[i].role;
+        if (m->servers[i].role != r) {
+            m->servers[i].role = r;
+            model_changed(an);
+        }
+        if (i < an->topo.nservers)
+            an->topo.servers[i].role = (enum lf_role)r;
+    }
+}
+
+static void release_one(struct lf_analysis *an)
+{
+    struct pend *p = ring(an, 0);
+    struct lf_model *m = &an->model;
+    uint64_t seq = ++an->seq;
+
+    pthread_mutex_lock(&m->lock);
+    struct lf_event *ev = &p->ev;
+    enrich_fields(an, p);
+    struct conn *c = conn_get(an, ev->flow_id, ev->type == LF_EV_TLS || ev->type == LF_EV_HTTP);
+    if (c && ev->type != LF_EV_FLOW) {
+        c->side = p->side;
+        if (p->listener >= 0)
+            c->listener = p->listener;
+        if (p->server >= 0)
+            c->server = p->server;
+        if (p->named >= 0)
+            c->named = p->named;
+        if (p->name[0] && !c->name[0])
+            LF_SET(c->name, p->name);
+    }
+    if (ev->type == LF_EV_FLOW && c) {
+        c->flow_seen = 1;
+        c->closed = ev->u.flow.closed;
+        c->rst_from = ev->u.flow.rst_from;
+        c->answered = ev->u.flow.answered;
+    }
+    int srv = p->server;
+    if (p->side == LF_SIDE_BACK && srv >= 0) {
+        an->server_reached[srv] = 1;
+        if (ev->type == LF_EV_HTTP) {
+            int ph = service_phase(ev->service);
+            if (ph == 2 || ph == 3)
+                an->auth_services[srv]++;
+            else if (ph == 4)
+                an->home_services[srv]++;
+        }
+    }
+    if (p->side == LF_SIDE_FRONT && p->stitched && p->server >= 0 && ev->type == LF_EV_HTTP) {
+        int ph = service_phase(ev->service);
+        if (ph == 2 || ph == 3)
+            an->auth_services[p->server]++;
+        else if (ph == 4)
+            an->home_services[p->server]++;
+    }
+    infer_roles(an);
+    enrich_fields(an, p);
+
+    /* nodes */
+    if (p->listener >= 0) {
+        struct lf_node *n = &m->listeners[p->listener];
+        n->observed = 1;
+        if (p->side == LF_SIDE_FRONT) {
+            node_add_name(an, n, p->name);
+            if (!an->configured && p->name[0]) {
+                struct lf_topo_listener *tl = &an->topo.listeners[p->listener];
+                int have = 0;
+                for (int k = 0; k < tl->nnames; k++)
+                    have |= lf_strcaseeq(tl->names[k], p->name);
+                if (!have && tl->nnames < LF_TOPO_MAX_NAMES)
+                    LF_SET(tl->names[tl->nnames++], p->name);
+            }
+            n->connections += ev->type == LF_EV_TLS;
+            n->requests += ev->type == LF_EV_HTTP;
+        }
+    }
+    if (srv >= 0) {
+        struct lf_node *n = &m->servers[srv];
+        if (p->side == LF_SIDE_BACK) {
+            n->observed = 1;
+            n->connections += ev->type == LF_EV_TLS;
+            n->requests += ev->type == LF_EV_HTTP;
+        }
+        if (!an->configured && !n->fqdn[0] && p->name[0] && !simple_url(an, p->name) && p->side == LF_SIDE_FRONT) {
+            LF_SET(n->fqdn, p->name);
+            if (srv < an->topo.nservers)
+                LF_SET(an->topo.servers[srv].fqdn, p->name);
+        }
+    }
+    int failed;
+    const char *why;
+    observe_failure(p, c, &failed, &why);
+    /* paths: front events, to the server that answered or the one the name is published to */
+    if (p->side == LF_SIDE_FRONT && ev->type != LF_EV_FLOW && p->listener >= 0) {
+        int to = p->server >= 0 ? p->server : p->named;
+        if (to >= 0) {
+            struct lf_path *pa = path_get(m, p->listener, to);
+            if (pa) {
+                pa->observed = 1;
+                pa->connections += ev->type == LF_EV_TLS;
+                if (ev->type == LF_EV_HTTP) {
+                    pa->requests++;
+                    unsigned cls = ev->u.http.status / 100;
+                    pa->status_class[cls <= 5 ? cls : 0]++;
+                }
+                path_add_name(pa, p->name);
+                path_add_service(pa, ev->service);
+                if (failed)
+                    pa->failing = 1;
+            }
+        }
+        client_edge(an, &ev->client, p->listener, ev->type == LF_EV_TLS, ev->type == LF_EV_HTTP);
+    }
+    /* sign-in steps */
+    if (ev->type == LF_EV_HTTP || ev->type == LF_EV_TLS) {
+        int from_iis = ev->type == LF_EV_HTTP && !strcmp(ev->u.http.source, "iis");
+        int make = p->side == LF_SIDE_FRONT || (p->side == LF_SIDE_BACK && !p->stitched && (from_iis || !an->front_seen));
+        if (make)
+            add_step(an, p, seq);
+        if (c && ev->type == LF_EV_HTTP)
+            c->http_seen = 1;
+    } else if (ev->type == LF_EV_FLOW && c) {
+        flow_update_step(an, c);
+    }
+    struct lf_obs o = {ev, (enum lf_side)p->side, p->listener, p->side == LF_SIDE_BACK ? p->server : (p->stitched ? p->server : -1),
+                       p->named, p->name, failed, why};
+    if (p->side != LF_SIDE_NONE)
+        lf_findings_observe(an->findings, &o);
+    if (ev->ts - an->last_findings > FINDINGS_EVERY_US) {
+        an->last_findings = ev->ts;
+        lf_findings_eval(an->findings, m, &an->topo);
+    }
+    m->events++;
+    model_changed(an);
+    pthread_mutex_unlock(&m->lock);
+
+    forward(an, ev);
+    an->head = (an->head + 1) % HOLD;
+    an->count--;
+}
+
+static void release_due(struct lf_analysis *an, int all)
+{
+    while (an->count > 0) {
+        struct pend *p = ring(an, 0);
+        if (!all && an->count < HOLD && an->latest - p->ev.ts <= STITCH_WINDOW_US)
+            break;
+        release_one(an);
+    }
+}
+
+/* ---- public ---- */
+
+struct lf_analysis *lf_analysis_new(const struct lf_topology *topo)
+{
+    struct lf_analysis *an = lf_xcalloc(1, sizeof *an);
+    an->hold = lf_xcalloc(HOLD, sizeof *an->hold);
+    an->conns = lf_xcalloc(CONN_SLOTS, sizeof *an->conns);
+    an->findings = lf_findings_new();
+    pthread_mutex_init(&an->model.lock, NULL);
+    struct lf_model *m = &an->model;
+    m->topo = &an->topo;
+    if (topo) {
+        an->topo = *topo;
+        an->topo.inferred = 0;
+        an->configured = 1;
+        for (int i = 0; i < topo->nlisteners; i++) {
+            struct lf_node *n = &m->listeners[m->nlisteners++];
+            LF_SET(n->name, topo->listeners[i].name);
+            n->addr = topo->listeners[i].addr;
+            n->role = LF_ROLE_PROXY;
+            n->configured = 1;
+        }
+        for (int i = 0; i < topo->nservers; i++) {
+            struct lf_node *n = &m->servers[m->nservers++];
+            LF_SET(n->name, topo->servers[i].name);
+            n->addr = topo->servers[i].addr;
+            n->role = (uint8_t)topo->servers[i].role;
+            LF_SET(n->fqdn, topo->servers[i].fqdn);
+            n->configured = 1;
+        }
+        for (int i = 0; i < topo->nlisteners; i++)
+            for (int k = 0; k < topo->listeners[i].nnames; k++) {
+                const char *name = topo->listeners[i].names[k];
+                node_add_name(an, &m->listeners[i], name);
+                const struct lf_topo_server *ts = lf_topology_server_for_name(&an->topo, name);
+                int s = ts ? find_server_name(m, ts->name) : -1;
+                if (s >= 0) {
+                    struct lf_path *pa = path_get(m, i, s);
+                    if (pa) {
+                        pa->configured = 1;
+                        path_add_name(pa, name);
+                    }
+                }
+            }
+    } else {
+        an->topo.inferred = 1;
+    }
+    return an;
+}
+
+void lf_analysis_add_sink(struct lf_analysis *an, const struct lf_sink *sink)
+{
+    if (an->nsinks < MAX_SINKS)
+        an->sinks[an->nsinks++] = *sink;
+}
+
+void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
+{
+    if (an->count == HOLD)
+        release_one(an);
+    struct pend *p = ring(an, an->count);
+    memset(&p->stitched, 0, sizeof *p - offsetof(struct pend, stitched));
+    p->side = LF_SIDE_NONE;
+    p->listener = p->server = p->named = -1;
+    if (ev->ts > an->latest)
+        an->latest = ev->ts;
+    pthread_mutex_lock(&an->model.lock);
+    if (ev->type == LF_EV_FLOW || ev->type == LF_EV_TLS || ev->type == LF_EV_HTTP) {
+        classify(an, ev, p);
+        if (ev->type != LF_EV_FLOW) {
+            if (p->side == LF_SIDE_FRONT)
+                an->front_seen = 1;
+            if (p->side == LF_SIDE_BACK && !(ev->type == LF_EV_HTTP && !strcmp(ev->u.http.source, "iis")))
+                an->back_seen = 1;
+        }
+    }
+    p->ev = *ev;
+    enrich(an, p);
+    an->count++;
+    stitch(an, p);
+    stitch_front_late(an, p);
+    enrich_fields(an, p);
+    pthread_mutex_unlock(&an->model.lock);
+    /* the caller sees the enrichment known so far */
+    ev->role = p->ev.role;
+    LF_SET(ev->simple_url, p->ev.simple_url);
+    LF_SET(ev->service, p->ev.service);
+    LF_SET(ev->listener, p->ev.listener);
+    LF_SET(ev->server_name, p->ev.server_name);
+    ev->stitched = p->ev.stitched;
+    release_due(an, 0);
+}
+
 void lf_analysis_emit(void *an, struct lf_event *ev) { lf_analysis_event(an, ev); }
+
 void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
-{ struct lf_event ev; lf_event_init(&ev, LF_EV_STATS, 0); ev.u.stats = *stats; lf_analysis_event(an, &ev); for (int i = 0; i < an->nsinks; i++) if (an->sinks[i].finish) an->sinks[i].finish(an->sinks[i].ctx); }
+{
+    release_due(an, 1);
+    struct lf_model *m = &an->model;
+    pthread_mutex_lock(&m->lock);
+    infer_roles(an);
+    for (uint32_t i = 0; i < m->nsignins; i++)
+        signin_eval(an, &m->signins[i]);
+    lf_findings_eval(an->findings, m, &an->topo);
+    m->stats = *stats;
+    m->stats.stitched = m->stitched;
+    m->finished = 1;
+    model_changed(an);
+    pthread_mutex_unlock(&m->lock);
+
+    struct lf_event ev;
+    for (uint32_t i = 0; i < m->nsignins; i++) {
+        const struct lf_signin *s = &m->signins[i];
+        lf_event_init(&ev, LF_EV_SIGNIN, s->start);
+        ev.client = s->client;
+        ev.u.signin.end = s->end;
+        LF_SET(ev.u.signin.user, s->user);
+        ev.u.signin.steps = s->nsteps;
+        LF_SET(ev.u.signin.phase, s->phase);
+        ev.u.signin.verdict = s->verdict;
+        LF_SET(ev.u.signin.reason, s->reason);
+        an->seq++;
+        forward(an, &ev);
+    }
+    for (int i = 0; i < m->nfindings; i++) {
+        lf_event_init(&ev, LF_EV_FINDING, m->finding_ts[i]);
+        ev.u.finding = m->findings[i];
+        an->seq++;
+        forward(an, &ev);
+    }
+    lf_event_init(&ev, LF_EV_STATS, 0);
+    ev.u.stats = m->stats;
+    an->seq++;
+    forward(an, &ev);
+    for (int i = 0; i < an->nsinks; i++)
+        if (an->sinks[i].finish)
+            an->sinks[i].finish(an->sinks[i].ctx);
+}
+
 struct lf_model *lf_analysis_model(struct lf_analysis *an) { return &an->model; }
+
 const struct lf_topology *lf_analysis_topology(struct lf_analysis *an) { return &an->topo; }
-void lf_analysis_free(struct lf_analysis *an) { free(an); }
+
+void lf_analysis_free(struct lf_analysis *an)
+{
+    if (!an)
+        return;
+    for (uint32_t i = 0; i < an->model.nsignins; i++)
+        free(an->model.signins[i].steps);
+    free(an->model.signins);
+    pthread_mutex_destroy(&an->model.lock);
+    lf_findings_free(an->findings);
+    free(an->conns);
+    free(an->hold);
+    free(an);
+}

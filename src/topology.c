@@ -362,8 +362,13 @@ void lf_topology_print(const struct lf_topology *t, FILE *out)
     for (int i = 0; i < t->nservers; i++) {
         const struct lf_topo_server *s = &t->servers[i];
         const char *role = lf_role_name(s->role);
-        fprintf(out, "\n[server %s]\nrole = %s\naddress = %s\n", s->name, role[0] ? role : "other",
-                lf_addr_format(&s->addr, a, sizeof a));
+        fprintf(out, "\n[server %s]\nrole = %s\n", s->name, role[0] ? role : "other");
+        if (s->addr.family)
+            fprintf(out, "address = %s\n", lf_addr_format(&s->addr, a, sizeof a));
+        else if (s->addr.port)
+            fprintf(out, "# address not seen (port %u)\n", s->addr.port);
+        else
+            fputs("# address not seen\n", out);
         if (s->fqdn[0])
             fprintf(out, "fqdn = %s\n", s->fqdn);
     }

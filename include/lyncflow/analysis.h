@@ -37,7 +37,8 @@ const char *lf_service_classify(const char *uri, const char *host);
 /* One step of a sign-in: a request (http) or, when nothing was readable, a
  * TLS connection. Compact on purpose; the full event is in the sinks. */
 struct lf_step {
-    uint64_t seq;          /* the event's sequence number in this run */
+    uint64_t seq;          /* the event's sequence number in this run: its 1-based position in the
+                              order the sinks saw events */
     lf_time ts;
     int64_t duration_us;   /* latency, or time-taken for IIS, -1 unknown */
     uint8_t kind;          /* LF_EV_HTTP or LF_EV_TLS */
@@ -56,6 +57,11 @@ struct lf_step {
     char listener[64];
     char server[64];       /* server name, or address when unknown */
     char user[128];
+    struct lf_addr client; /* who made the request (the client, or the proxy for a back-side step) */
+    uint64_t flow_id;      /* connection, 0 for IIS */
+    uint8_t phase;         /* 0 none, 1 discover, 2 webticket, 3 certificate, 4 homepool */
+    uint8_t recovered;     /* failed, but a later step of the same service succeeded */
+    char reason[96];       /* why it failed, when failed */
 };
 
 struct lf_signin {
