@@ -583,7 +583,11 @@ static Agraph_t *cluster(Agraph_t *g, const char *name, const char *label, const
 /* Object ids in creation order. cgraph's default ids of named objects are the
  * addresses of their name strings, and subgraphs are kept (written, laid out)
  * in id order: with it the clusters would move from run to run. Declining to
- * map names makes cgraph keep them in its own table and ask for a counter. */
+ * map names makes cgraph keep them in its own table and ask for a counter.
+ * The root graph's name is mapped here: cgraph's table keeps it past agclose. */
+#define GRAPH_NAME "lyncflow"
+#define GRAPH_ID 2 /* even: never one of the counter's */
+
 struct idstate {
     IDTYPE next;
 };
@@ -600,7 +604,10 @@ static void *id_open(Agraph_t *g, Agdisc_t *disc)
 static long id_map(void *state, int objtype, char *str, IDTYPE *id, int createflag)
 {
     struct idstate *st = state;
-    (void)objtype;
+    if (str && objtype == AGRAPH && strcmp(str, GRAPH_NAME) == 0) {
+        *id = GRAPH_ID;
+        return 1;
+    }
     if (str || !createflag)
         return 0;
     *id = st->next;
@@ -626,9 +633,7 @@ static void id_free(void *state, int objtype, IDTYPE id)
 static char *id_print(void *state, int objtype, IDTYPE id)
 {
     (void)state;
-    (void)objtype;
-    (void)id;
-    return NULL;
+    return objtype == AGRAPH && id == GRAPH_ID ? GRAPH_NAME : NULL;
 }
 
 static void id_close(void *state)
@@ -651,7 +656,7 @@ static Agraph_t *build_graph(const struct lf_model *m)
     struct build bd;
     memset(&bd, 0, sizeof bd);
     bd.m = m;
-    Agraph_t *g = agopen("lyncflow", Agdirected, &disc);
+    Agraph_t *g = agopen(GRAPH_NAME, Agdirected, &disc);
     bd.g = g;
 
     agattr(g, AGRAPH, "rankdir", "LR");
