@@ -73,6 +73,8 @@ struct tls_state {
     uint8_t inner_state;
     uint8_t ch_seen, sh_seen, hrr, cert_done, cert_seen, emitted;
     uint8_t decrypted_any, nokey;
+    uint8_t roles_known;    /* the first hello told which side is the client */
+    uint8_t swapped;        /* that side is fc's server: the flow's roles are reversed */
     uint16_t version;       /* negotiated, 0 until the ServerHello */
     uint32_t failures;
     uint32_t hs_oversize;   /* handshake messages larger than TLS_HS_MAX, skipped */
@@ -82,6 +84,9 @@ static int is_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == 
 
 /* TLS 1.3 and its drafts and variants (0x7fxx, 0xfbxx): everything after the ServerHello is protected. */
 static int is_tls13(uint16_t v) { return v >= 0x0304; }
+
+/* The TLS direction of bytes that came in direction dir of the flow. */
+static enum lf_dir logical(const struct tls_state *st, enum lf_dir dir) { return (enum lf_dir)(dir ^ st->swapped); }
 
 static int plausible_header(uint8_t type, uint8_t major, uint8_t minor, size_t len)
 {
@@ -600,24 +605,29 @@ static void parse_certificate(struct tls_state *st, struct lf_cur m, int tls13)
 /* One complete handshake message (header included), plaintext on the wire or decrypted. */
 static void hs_message(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *msg, size_t len)
 {
-    if (st->dec)
-        lf_tlsdec_handshake(st->dec, (int)dir, msg, len);
     struct lf_cur c = lf_cur_make(msg, len);
     uint8_t type = lf_cur_u8(&c);
     struct lf_cur body = lf_cur_sub(&c, lf_cur_u24(&c));
+    if (!st->roles_known && (type == HS_CLIENT_HELLO || type == HS_SERVER_HELLO)) {
+        st->roles_known = 1;
+        st->swapped = (type == HS_CLIENT_HELLO) == (dir == LF_S2C);
+    }
+    enum lf_dir ld = logical(st, dir);
+    if (st->dec)
+        lf_tlsdec_handshake(st->dec, (int)ld, msg, len);
     if (!lf_cur_ok(&c))
         return;
     switch (type) {
     case HS_CLIENT_HELLO:
-        if (dir == LF_C2S && !st->ch_seen)
+        if (ld == LF_C2S && !st->ch_seen)
             parse_client_hello(st, fc, body);
         break;
     case HS_SERVER_HELLO:
-        if (dir == LF_S2C)
+        if (ld == LF_S2C)
             parse_server_hello(st, fc, body);
         break;
     case HS_CERTIFICATE:
-        if (dir == LF_S2C && !st->cert_done)
+        if (ld == LF_S2C && !st->cert_done)
             parse_certificate(st, body, is_tls13(st->version));
         break;
     }
@@ -710,8 +720,8 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
     struct lf_event *ev = &st->ev;
     struct lf_ev_tls *t = &ev->u.tls;
     ev->flow_id = fc->flow_id;
-    ev->client = fc->client;
-    ev->server = fc->server;
+    ev->client = st->swapped ? fc->server : fc->client;
+    ev->server = st->swapped ? fc->client : fc->server;
     if (!ev->ts)
         ev->ts = fc->ts;
     t->cert_encrypted = is_tls13(st->version) && !st->cert_seen;
@@ -728,7 +738,7 @@ static void on_alert(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir di
     if (!t->alert_from) {
         t->alert_level = p[0];
         t->alert_desc = p[1];
-        t->alert_from = dir == LF_C2S ? 'c' : 's';
+        t->alert_from = logical(st, dir) == LF_C2S ? 'c' : 's';
     }
     emit_event(st, fc);
 }
@@ -736,6 +746,10 @@ static void on_alert(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir di
 static void inner_flowctx(struct tls_state *st, const struct lf_flowctx *fc)
 {
     st->ifc = *fc;
+    if (st->swapped) {
+        st->ifc.client = fc->server;
+        st->ifc.server = fc->client;
+    }
     st->ifc.sni = st->ev.u.tls.sni;
     st->ifc.decrypted = 1;
 }
@@ -747,8 +761,10 @@ static void inner_feed(struct tls_state *st, enum lf_dir dir, const uint8_t *p, 
 }
 
 /* Decrypted application data: the inner protocol is chosen on its first bytes. */
-static void on_plain_appdata(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *p, size_t n)
+static void on_plain_appdata(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir wire_dir, const uint8_t *p,
+                             size_t n)
 {
+    enum lf_dir dir = logical(st, wire_dir);
     if (!st->emitted) {
         if (dir == LF_C2S && n >= sizeof h2_preface - 1 && !memcmp(p, h2_preface, sizeof h2_preface - 1))
             st->ev.u.tls.h2 = 1;
@@ -806,7 +822,7 @@ static void decrypt_record(struct tls_state *st, struct lf_flowctx *fc, enum lf_
     struct tls_dir *d = &st->d[dir];
     size_t outlen = 0;
     uint8_t inner = 0;
-    enum lf_dec r = lf_tlsdec_record(st->dec, (int)dir, type, version, body, len, st->plain, &outlen, &inner);
+    enum lf_dec r = lf_tlsdec_record(st->dec, (int)logical(st, dir), type, version, body, len, st->plain, &outlen, &inner);
     if (r == LF_DEC_NOKEY) {
         if (!st->nokey && fc->eng)
             fc->eng->stats.tls_no_secret++;
@@ -915,7 +931,7 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
 
         struct lf_cur h = c;
         uint8_t type = lf_cur_u8(&h);
-        if (!d->started && dir == LF_C2S && (type & 0x80)) {
+        if (!d->started && !st->roles_known && (type & 0x80)) {
             /* SSLv2-compatible ClientHello (RFC 5246 E.2) */
             struct lf_cur all = c;
             size_t rlen = lf_cur_u16(&all) & 0x7fff;
@@ -933,6 +949,8 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
             lf_cur_skip(&c, 2 + rlen);
             d->started = 1;
             if (!st->ch_seen) {
+                st->roles_known = 1;
+                st->swapped = dir == LF_S2C;
                 st->ch_seen = 1;
                 st->ev.ts = fc->ts;
                 st->ev.u.tls.sslv2_hello = 1;
@@ -954,7 +972,7 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
         }
         d->started = 1;
 
-        int dec_says = st->dec && !d->nodecrypt && !st->nokey && lf_tlsdec_encrypted(st->dec, (int)dir, type);
+        int dec_says = st->dec && !d->nodecrypt && !st->nokey && lf_tlsdec_encrypted(st->dec, (int)logical(st, dir), type);
         if (dec_says) {
             if (left < 5 + rlen)
                 return incomplete(c.off, 5 + rlen - left);
@@ -972,7 +990,7 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
         if (type == CT_CCS) {
             d->ccs = 1;
             if (st->dec)
-                lf_tlsdec_ccs(st->dec, (int)dir);
+                lf_tlsdec_ccs(st->dec, (int)logical(st, dir));
             lf_cur_skip(&c, 5);
             d->rec_skip = rlen;
             continue;
@@ -1004,7 +1022,7 @@ static enum lf_dis_status tls_on_gap(void *p, struct lf_flowctx *fc, enum lf_dir
     d->nodecrypt = 1;
     if (st->inner_state == INNER_CHOSEN) {
         inner_flowctx(st, fc);
-        if (!st->inner->on_gap || st->inner->on_gap(st->inner_st, &st->ifc, dir, len) == LF_DIS_ERROR)
+        if (!st->inner->on_gap || st->inner->on_gap(st->inner_st, &st->ifc, logical(st, dir), len) == LF_DIS_ERROR)
             st->inner_state = INNER_NONE;
     }
     return LF_DIS_OK;

@@ -239,6 +239,30 @@ static void test_curl_tls12(void **state)
     free(sc.p);
 }
 
+/* The flow's roles reversed (the capture missed the SYN and the server spoke
+ * first): the hellos tell which side is the client. */
+static void test_roles_from_hellos(void **state)
+{
+    (void)state;
+    struct blob cs = load("curl-c2s.bin"), sc = load("curl-s2c.bin");
+    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x30};
+    struct conn *c = conn_new();
+    conn_feed(c, LF_S2C, cs.p, CURL_CH_END);
+    conn_feed(c, LF_C2S, sc.p, CURL_S2C_FLIGHT);
+    conn_feed(c, LF_S2C, alert, sizeof alert);
+    assert_int_equal(c->nev, 1);
+    const struct lf_event *ev = &c->ev[0];
+    assert_int_equal(ev->client.port, 443);
+    assert_int_equal(ev->server.port, 50000);
+    assert_string_equal(ev->u.tls.sni, CURL_SNI);
+    assert_int_equal(ev->u.tls.cipher, 0xc02f);
+    assert_int_equal(ev->u.tls.alert_from, 'c');
+    assert_curl_cert(&ev->u.tls);
+    conn_free(c);
+    free(cs.p);
+    free(sc.p);
+}
+
 /* The ClientHello cut into two and three TCP segments at every offset. */
 static void test_clienthello_split_segments(void **state)
 {
@@ -762,6 +786,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_curl_tls12),
+        cmocka_unit_test(test_roles_from_hellos),
         cmocka_unit_test(test_clienthello_split_segments),
         cmocka_unit_test(test_clienthello_split_records),
         cmocka_unit_test(test_several_messages_one_record),
