@@ -72,7 +72,8 @@ struct tls_state {
     struct lf_flowctx ifc;  /* what the inner dissector sees: sni set, decrypted = 1 */
     uint8_t inner_state;
     uint8_t ch_seen, sh_seen, hrr, cert_done, cert_seen, emitted;
-    uint8_t decrypted_any, nokey;
+    uint8_t decrypted_any, nokey, counted_nokey;
+    uint8_t server_spoke;   /* a handshake message from the server was read */
     uint8_t roles_known;    /* the first hello told which side is the client */
     uint8_t swapped;        /* that side is fc's server: the flow's roles are reversed */
     uint16_t version;       /* negotiated, 0 until the ServerHello */
@@ -615,6 +616,8 @@ static void hs_message(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir 
     enum lf_dir ld = logical(st, dir);
     if (st->dec)
         lf_tlsdec_handshake(st->dec, (int)ld, msg, len);
+    if (ld == LF_S2C)
+        st->server_spoke = 1;
     if (!lf_cur_ok(&c))
         return;
     switch (type) {
@@ -730,6 +733,14 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
     lf_emit(fc->eng, ev);
 }
 
+/* An application data record that is not read: the handshake is over once the
+ * server has answered (before that it is 0-RTT data). */
+static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc)
+{
+    if (st->server_spoke)
+        emit_event(st, fc);
+}
+
 static void on_alert(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *p, size_t n)
 {
     struct lf_ev_tls *t = &st->ev.u.tls;
@@ -822,13 +833,17 @@ static void decrypt_record(struct tls_state *st, struct lf_flowctx *fc, enum lf_
     struct tls_dir *d = &st->d[dir];
     size_t outlen = 0;
     uint8_t inner = 0;
-    enum lf_dec r = lf_tlsdec_record(st->dec, (int)logical(st, dir), type, version, body, len, st->plain, &outlen, &inner);
+    enum lf_dec r =
+        lf_tlsdec_record(st->dec, (int)logical(st, dir), type, version, body, len, st->plain, &outlen, &inner);
     if (r == LF_DEC_NOKEY) {
-        if (!st->nokey && fc->eng)
+        if (!st->counted_nokey && fc->eng)
             fc->eng->stats.tls_no_secret++;
-        st->nokey = 1;
+        st->counted_nokey = 1;
+        /* 0-RTT data may lack a secret the rest of the connection has */
+        if (st->sh_seen)
+            st->nokey = 1;
         if (type == CT_APPDATA)
-            emit_event(st, fc);
+            opaque_appdata(st, fc);
         return;
     }
     if (r != LF_DEC_OK) {
@@ -838,7 +853,7 @@ static void decrypt_record(struct tls_state *st, struct lf_flowctx *fc, enum lf_
         if (++d->fail_run >= TLS_FAIL_RUN_MAX)
             d->nodecrypt = 1;
         if (type == CT_APPDATA && d->nodecrypt)
-            emit_event(st, fc);
+            opaque_appdata(st, fc);
         return;
     }
     d->fail_run = 0;
@@ -972,7 +987,8 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
         }
         d->started = 1;
 
-        int dec_says = st->dec && !d->nodecrypt && !st->nokey && lf_tlsdec_encrypted(st->dec, (int)logical(st, dir), type);
+        int dec_says =
+            st->dec && !d->nodecrypt && !st->nokey && lf_tlsdec_encrypted(st->dec, (int)logical(st, dir), type);
         if (dec_says) {
             if (left < 5 + rlen)
                 return incomplete(c.off, 5 + rlen - left);
@@ -982,7 +998,7 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
         }
         if (own_protected(st, dir, type) || type == CT_HEARTBEAT) {
             if (type == CT_APPDATA)
-                emit_event(st, fc);
+                opaque_appdata(st, fc);
             lf_cur_skip(&c, 5);
             d->rec_skip = rlen;
             continue;

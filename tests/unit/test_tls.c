@@ -263,6 +263,27 @@ static void test_roles_from_hellos(void **state)
     free(sc.p);
 }
 
+/* Application data before the server answered is 0-RTT data: the event waits
+ * for the server's handshake. */
+static void test_early_data_waits(void **state)
+{
+    (void)state;
+    struct blob cs = load("curl-c2s.bin"), sc = load("curl-s2c.bin");
+    struct conn *c = conn_new();
+    conn_feed(c, LF_C2S, cs.p, CURL_CH_END);
+    conn_feed(c, LF_C2S, cs.p + CURL_C2S_FIN, 53); /* one application data record */
+    assert_int_equal(c->nev, 0);
+    conn_feed(c, LF_S2C, sc.p, CURL_S2C_FIN);
+    assert_int_equal(c->nev, 0);
+    conn_feed(c, LF_S2C, sc.p + CURL_S2C_FIN, sc.n - CURL_S2C_FIN);
+    assert_int_equal(c->nev, 1);
+    assert_int_equal(c->ev[0].u.tls.cipher, 0xc02f);
+    assert_curl_cert(&c->ev[0].u.tls);
+    conn_free(c);
+    free(cs.p);
+    free(sc.p);
+}
+
 /* The ClientHello cut into two and three TCP segments at every offset. */
 static void test_clienthello_split_segments(void **state)
 {
@@ -787,6 +808,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_curl_tls12),
         cmocka_unit_test(test_roles_from_hellos),
+        cmocka_unit_test(test_early_data_waits),
         cmocka_unit_test(test_clienthello_split_segments),
         cmocka_unit_test(test_clienthello_split_records),
         cmocka_unit_test(test_several_messages_one_record),
