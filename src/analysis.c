@@ -78,7 +78,16 @@ struct lf_analysis {
     struct lf_addr edge_net[LF_MODEL_MAX_CLIENT_EDGES];
     struct lf_addr edge_ips[LF_MODEL_MAX_CLIENT_EDGES][EDGE_IPS];
     int edge_nips[LF_MODEL_MAX_CLIENT_EDGES];
+    uint8_t path_failing[LF_MODEL_MAX_PATHS]; /* a failure was observed on the path */
 };
+
+/* Findings from scratch: paths fail from what was observed, then from findings. Lock held. */
+static void eval_findings(struct lf_analysis *an)
+{
+    for (int i = 0; i < an->model.npaths; i++)
+        an->model.paths[i].failing = an->path_failing[i];
+    lf_findings_eval(an->findings, &an->model, &an->topo);
+}
 
 /* ---- small helpers ---- */
 
@@ -299,19 +308,9 @@ static void classify(struct lf_analysis *an, const struct lf_event *ev, struct p
     else
         back = stitch_candidate(an, ev, -1, 1) >= 0;
     if (back) {
-        p->server = add_server(an, &ev->server, NULL);
+        /* the same machine as a known server on another port is that server (a wrong bridge, say) */
+        p->server = si >= 0 ? si : add_server(an, &ev->server, NULL);
         p->side = p->server >= 0 ? LF_SIDE_BACK : LF_SIDE_NONE;
-        if (si >= 0 && p->server >= 0) {
-            /* the same machine as a known server: keep its name and role */
-            struct lf_node *n = &m->servers[p->server];
-            char nm[64];
-            snprintf(nm, sizeof nm, "%.50s:%u", m->servers[si].name, ev->server.port);
-            LF_SET(n->name, nm);
-            n->role = m->servers[si].role;
-            LF_SET(n->fqdn, m->servers[si].fqdn);
-            if (!an->configured)
-                LF_SET(an->topo.servers[p->server].name, n->name);
-        }
     } else {
         p->listener = add_listener(an, &ev->server);
         p->side = p->listener >= 0 ? LF_SIDE_FRONT : LF_SIDE_NONE;
@@ -1171,7 +1170,8 @@ static void release_one(struct lf_analysis *an)
                 path_add_name(pa, p->name);
                 path_add_service(pa, ev->service);
                 if (failed)
-                    pa->failing = 1;
+                    an->path_failing[pa - m->paths] = 1;
+                pa->failing = an->path_failing[pa - m->paths];
             }
         }
         client_edge(an, &ev->client, p->listener, ev->type == LF_EV_TLS, ev->type == LF_EV_HTTP);
@@ -1193,7 +1193,7 @@ static void release_one(struct lf_analysis *an)
         lf_findings_observe(an->findings, &o);
     if (ev->ts - an->last_findings > FINDINGS_EVERY_US) {
         an->last_findings = ev->ts;
-        lf_findings_eval(an->findings, m, &an->topo);
+        eval_findings(an);
     }
     m->events++;
     model_changed(an);
@@ -1317,7 +1317,7 @@ void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
     infer_roles(an);
     for (uint32_t i = 0; i < m->nsignins; i++)
         signin_eval(an, &m->signins[i]);
-    lf_findings_eval(an->findings, m, &an->topo);
+    eval_findings(an);
     m->stats = *stats;
     m->stats.stitched = m->stitched;
     m->finished = 1;

@@ -283,7 +283,8 @@ void lf_findings_observe(struct lf_findings *f, const struct lf_obs *o)
 {
     const struct lf_event *ev = o->ev;
     int from_iis = ev->type == LF_EV_HTTP && !strcmp(ev->u.http.source, "iis");
-    if (o->side == LF_SIDE_FRONT && ev->type != LF_EV_FLOW && o->named_server >= 0) {
+    /* requests for a server's own external name (simple URLs aside) */
+    if (o->side == LF_SIDE_FRONT && ev->type != LF_EV_FLOW && o->named_server >= 0 && !ev->simple_url[0]) {
         struct srv_stats *s = &f->srv[o->named_server];
         if (!s->named_front) {
             s->first_front = ev->ts;
@@ -293,12 +294,15 @@ void lf_findings_observe(struct lf_findings *f, const struct lf_obs *o)
         s->named_front++;
         if (o->failed) {
             s->named_fail++;
+            uint16_t st = ev->type == LF_EV_HTTP ? ev->u.http.status : 0;
             if (ev->type == LF_EV_TLS)
                 s->fail_alert++;
-            else if (ev->u.http.status >= 500)
+            else if (st == 502 || st == 503)
                 s->fail_5xx++;
-            else if (ev->u.http.status >= 400)
+            else if (st == 404 || st == 421 || st == 403)
                 s->fail_4xx++;
+            else if (st)
+                s->named_fail--; /* answered by something: not a sign of a missing rule */
             else if (strstr(o->reason, "reset"))
                 s->fail_reset++;
             else
@@ -399,7 +403,9 @@ static void unpublished(struct lf_findings *f, struct lf_model *m)
         const struct lf_node *n = &m->servers[i];
         if (n->role != LF_ROLE_DIRECTOR && n->role != LF_ROLE_FRONTEND)
             continue;
-        if (!s->named_front || s->reached || (!s->named_fail && !f->back_pcap))
+        /* the proxy itself refused, or the capture shows back legs and none to this server */
+        if (!s->named_front || s->reached ||
+            !(f->back_pcap || s->fail_4xx || s->fail_5xx || s->fail_reset || s->fail_noresp))
             continue;
         int dir = n->role == LF_ROLE_DIRECTOR;
         char a[64], how[256] = "";
