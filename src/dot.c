@@ -582,36 +582,51 @@ static Agraph_t *cluster(Agraph_t *g, const char *name, const char *label, const
 
 /* Object ids in creation order. cgraph's default ids of named objects are the
  * addresses of their name strings, and subgraphs are kept (written, laid out)
- * in id order: with it the clusters would move from run to run. Declining to
- * map names makes cgraph keep them in its own table and ask for a counter.
- * The root graph's name is mapped here: cgraph's table keeps it past agclose. */
-#define GRAPH_NAME "lyncflow"
-#define GRAPH_ID 2 /* even: never one of the counter's */
-
+ * in id order: with it the clusters would move from run to run. Here names
+ * get even ids in the order they are first seen, anonymous objects (edges)
+ * odd ones. The names are the graph's own reference-counted strings (which
+ * agwrite inspects), listed here: cgraph's fallback table for names a
+ * discipline does not map leaks its entries. */
 struct idstate {
-    IDTYPE next;
+    Agraph_t *g;
+    char **names;
+    size_t n, cap;
+    IDTYPE next_anon;
 };
 
 static void *id_open(Agraph_t *g, Agdisc_t *disc)
 {
-    (void)g;
     (void)disc;
     struct idstate *st = lf_xcalloc(1, sizeof *st);
-    st->next = 1;
+    st->g = g;
+    st->next_anon = 1;
     return st;
 }
 
 static long id_map(void *state, int objtype, char *str, IDTYPE *id, int createflag)
 {
     struct idstate *st = state;
-    if (str && objtype == AGRAPH && strcmp(str, GRAPH_NAME) == 0) {
-        *id = GRAPH_ID;
+    (void)objtype;
+    if (!str) {
+        if (!createflag)
+            return 0;
+        *id = st->next_anon;
+        st->next_anon += 2;
         return 1;
     }
-    if (str || !createflag)
+    for (size_t i = 0; i < st->n; i++)
+        if (strcmp(st->names[i], str) == 0) {
+            *id = (IDTYPE)(2 * (i + 1));
+            return 1;
+        }
+    if (!createflag)
         return 0;
-    *id = st->next;
-    st->next += 2;
+    if (st->n == st->cap) {
+        st->cap = st->cap ? 2 * st->cap : 64;
+        st->names = lf_xrealloc(st->names, st->cap * sizeof *st->names);
+    }
+    st->names[st->n++] = agstrdup(st->g, str); /* freed with the graph's strings */
+    *id = (IDTYPE)(2 * st->n);
     return 1;
 }
 
@@ -632,13 +647,18 @@ static void id_free(void *state, int objtype, IDTYPE id)
 
 static char *id_print(void *state, int objtype, IDTYPE id)
 {
-    (void)state;
-    return objtype == AGRAPH && id == GRAPH_ID ? GRAPH_NAME : NULL;
+    struct idstate *st = state;
+    (void)objtype;
+    if (id % 2 || id == 0 || (size_t)(id / 2) > st->n)
+        return NULL;
+    return st->names[id / 2 - 1];
 }
 
 static void id_close(void *state)
 {
-    free(state);
+    struct idstate *st = state;
+    free(st->names);
+    free(st);
 }
 
 static void id_register(void *state, int objtype, void *obj)
@@ -656,7 +676,7 @@ static Agraph_t *build_graph(const struct lf_model *m)
     struct build bd;
     memset(&bd, 0, sizeof bd);
     bd.m = m;
-    Agraph_t *g = agopen(GRAPH_NAME, Agdirected, &disc);
+    Agraph_t *g = agopen("lyncflow", Agdirected, &disc);
     bd.g = g;
 
     agattr(g, AGRAPH, "rankdir", "LR");

@@ -54,7 +54,7 @@ expect_eq "--dot -: the same DOT on stdout" "$(grep -c '^digraph lyncflow' "$TMP
 # Rendering goes through fontconfig, whose caches outlive the process: only the DOT runs under the sanitizers.
 check "sanitized: --dot runs clean" "$LYNCFLOW_SAN" --iis-log director="$IIS/director-article.log" --iis-fields "$ART" \
     -c "$TOP/tests/data/topology/good.conf" --dot "$TMP/san.dot"
-expect_eq "sanitized: the same DOT" "$(cat "$TMP/san.dot")" "$(cat "$TMP/i.dot")"
+expect_eq "sanitized: the same DOT as --dot -" "$(cat "$TMP/san.dot")" "$(cat "$TMP/s.dot")"
 
 # A file that cannot be written: exit 1, one line naming it; the other outputs are not affected.
 "$LYNCFLOW" --iis-log director="$IIS/director-article.log" --iis-fields "$ART" --dot "$TMP/ok.dot" \
