@@ -1050,24 +1050,23 @@ static void observe_failure(const struct pend *p, struct conn *c, int *failed, c
     }
 }
 
+/* Roles of servers not in the topology file, from the services they answered. */
 static void infer_roles(struct lf_analysis *an)
 {
-    if (an->configured)
-        return;
     struct lf_model *m = &an->model;
     for (int i = 0; i < m->nservers; i++) {
-        uint8_t r = LF_ROLE_OTHER;
+        if (m->servers[i].configured)
+            continue;
+        uint8_t r = m->servers[i].role;
         if (an->home_services[i])
             r = LF_ROLE_FRONTEND;
         else if (an->auth_services[i])
             r = LF_ROLE_DIRECTOR;
-        else if (m->servers[i].role != LF_ROLE_OTHER)
-            r = m->servers[i].role;
         if (m->servers[i].role != r) {
             m->servers[i].role = r;
             model_changed(an);
         }
-        if (i < an->topo.nservers)
+        if (!an->configured && i < an->topo.nservers)
             an->topo.servers[i].role = (enum lf_role)r;
     }
 }
