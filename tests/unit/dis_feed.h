@@ -10,7 +10,9 @@
 #include "lyncflow/engine.h"
 #include "lyncflow/util.h"
 
+#ifndef TF_MAX_EVENTS
 #define TF_MAX_EVENTS 64
+#endif
 
 struct tf {
     const struct lf_dissector *d;
