@@ -14,6 +14,7 @@
 
 #define FONT "Helvetica"
 #define MAX_NAMES_SHOWN 12 /* per listener; the rest is counted */
+#define MAX_CLIENT_NODES 8
 
 /* A growing text buffer for labels. */
 struct buf {
@@ -136,6 +137,17 @@ static const char *role_title(int rank)
 {
     static const char *const titles[] = {"Director", "Front End", "Edge", "Other servers"};
     return titles[rank];
+}
+
+static const char *role_label(int role)
+{
+    switch (role) {
+    case LF_ROLE_DIRECTOR: return "Director";
+    case LF_ROLE_FRONTEND: return "Front End";
+    case LF_ROLE_EDGE: return "Edge";
+    case LF_ROLE_OTHER: return "other";
+    default: return "role unknown";
+    }
 }
 
 static const char *role_cluster(int rank)
@@ -321,7 +333,6 @@ static void add_server(struct build *bd, Agraph_t *cluster, int si)
     lf_addr_format(&n->addr, addr, sizeof addr);
     Agnode_t *node = new_node(bd, cluster, "server", n, bd->spos[si]);
     bd->server[si] = node;
-    int rank = role_rank(n->role);
     const char *role = lf_role_name((enum lf_role)n->role);
 
     struct buf *h = &bd->a;
@@ -329,10 +340,12 @@ static void add_server(struct build *bd, Agraph_t *cluster, int si)
     buf_add(h, "<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"1\">");
     buf_add(h, "<TR><TD ALIGN=\"LEFT\"><B>");
     buf_html(h, n->name[0] ? n->name : "server", sizeof n->name);
-    buf_addf(h, "</B> <FONT POINT-SIZE=\"9\"><I>%s</I></FONT></TD></TR>", role_title(rank));
-    buf_add(h, "<TR><TD ALIGN=\"LEFT\">");
-    buf_html(h, addr, sizeof addr);
-    buf_add(h, "</TD></TR>");
+    buf_addf(h, "</B> <FONT POINT-SIZE=\"9\"><I>%s</I></FONT></TD></TR>", role_label(n->role));
+    if (n->addr.family) {
+        buf_add(h, "<TR><TD ALIGN=\"LEFT\">");
+        buf_html(h, addr, sizeof addr);
+        buf_add(h, "</TD></TR>");
+    }
     if (n->fqdn[0]) {
         buf_add(h, "<TR><TD ALIGN=\"LEFT\"><FONT COLOR=\"#1f4e9e\">");
         buf_html(h, n->fqdn, sizeof n->fqdn);
@@ -422,9 +435,16 @@ static void add_path(struct build *bd, const struct lf_path *p)
         }
         free(mix.p);
     }
-    if (p->failing && p->finding_codes[0]) {
-        buf_add(l, "<BR/><FONT COLOR=\"red\"><B>");
-        buf_html(l, p->finding_codes, sizeof p->finding_codes);
+    if (p->finding_codes[0]) {
+        buf_addf(l, "<BR/><FONT COLOR=\"%s\"><B>", p->failing ? "red" : "#a05a00");
+        int ncodes = 0; /* two codes a line */
+        for (size_t i = 0; i < sizeof p->finding_codes && p->finding_codes[i]; i++) {
+            char c[2] = {p->finding_codes[i], 0};
+            if (c[0] == ',')
+                buf_add(l, ++ncodes % 2 ? ", " : ",<BR/>");
+            else
+                buf_html(l, c, 1);
+        }
         buf_add(l, "</B></FONT>");
     }
     buf_add(l, "</FONT>");
@@ -480,12 +500,27 @@ static int client_cmp(struct build *bd, const struct lf_client_edge *a, const st
     return c ? c : bd->lpos[a->listener] - bd->lpos[b->listener];
 }
 
+static void client_edge_out(struct build *bd, Agnode_t *from, int listener, uint64_t conns, uint64_t reqs)
+{
+    Agedge_t *e = agedge(bd->g, from, bd->listener[listener], NULL, 1);
+    struct buf *h = &bd->a;
+    buf_clear(h);
+    buf_addf(h, "<FONT POINT-SIZE=\"9\">%llu conn<BR/>%llu req</FONT>", (unsigned long long)conns,
+             (unsigned long long)reqs);
+    set_html(e, "label", buf_str(h));
+    set_u64(e, "lf_connections", conns);
+    set_u64(e, "lf_requests", reqs);
+}
+
+/* Client groups (the analysis's /24 or /64 aggregates). Beyond MAX_CLIENT_NODES
+ * the busiest keep their node and the rest share one "other clients" node. */
 static void add_clients(struct build *bd, Agraph_t *cl)
 {
     const struct lf_model *m = bd->m;
     int n = clampi(m->nclient_edges, LF_MODEL_MAX_CLIENT_EDGES), idx[LF_MODEL_MAX_CLIENT_EDGES], k = 0;
+    int nl = clampi(m->nlisteners, LF_TOPO_MAX_LISTENERS);
     for (int i = 0; i < n; i++)
-        if (m->client_edges[i].listener >= 0 && m->client_edges[i].listener < m->nlisteners)
+        if (m->client_edges[i].listener >= 0 && m->client_edges[i].listener < nl)
             idx[k++] = i;
     for (int i = 1; i < k; i++)
         for (int j = i; j > 0 && client_cmp(bd, &m->client_edges[idx[j - 1]], &m->client_edges[idx[j]]) > 0; j--) {
@@ -493,8 +528,49 @@ static void add_clients(struct build *bd, Agraph_t *cl)
             idx[j] = idx[j - 1];
             idx[j - 1] = t;
         }
+    /* groups: runs of one clients string in the sorted edges */
+    int group[LF_MODEL_MAX_CLIENT_EDGES], ng = 0, first[LF_MODEL_MAX_CLIENT_EDGES];
+    uint64_t weight[LF_MODEL_MAX_CLIENT_EDGES];
     for (int i = 0; i < k; i++) {
         const struct lf_client_edge *ce = &m->client_edges[idx[i]];
+        if (i == 0 || strncmp(ce->clients, m->client_edges[idx[i - 1]].clients, sizeof ce->clients) != 0) {
+            first[ng] = i;
+            weight[ng++] = 0;
+        }
+        group[i] = ng - 1;
+        weight[ng - 1] += ce->connections + ce->requests;
+    }
+    uint8_t keep[LF_MODEL_MAX_CLIENT_EDGES];
+    memset(keep, 1, sizeof keep);
+    if (ng > MAX_CLIENT_NODES) {
+        int order[LF_MODEL_MAX_CLIENT_EDGES];
+        for (int g = 0; g < ng; g++)
+            order[g] = g;
+        for (int i = 1; i < ng; i++)
+            for (int j = i; j > 0 && weight[order[j - 1]] < weight[order[j]]; j--) {
+                int t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
+        for (int i = MAX_CLIENT_NODES - 1; i < ng; i++)
+            keep[order[i]] = 0;
+    }
+    uint64_t other_conns[LF_TOPO_MAX_LISTENERS] = {0}, other_reqs[LF_TOPO_MAX_LISTENERS] = {0}, other_clients = 0;
+    uint8_t other_to[LF_TOPO_MAX_LISTENERS] = {0};
+    int other_groups = 0;
+    for (int i = 0; i < k; i++) {
+        const struct lf_client_edge *ce = &m->client_edges[idx[i]];
+        int g = group[i];
+        if (!keep[g]) {
+            if (first[g] == i) {
+                other_groups++;
+                other_clients += ce->clients_n;
+            }
+            other_to[ce->listener] = 1;
+            other_conns[ce->listener] += ce->connections;
+            other_reqs[ce->listener] += ce->requests;
+            continue;
+        }
         struct buf *b = &bd->b;
         buf_clear(b);
         buf_add(b, "clients:");
@@ -511,14 +587,25 @@ static void add_clients(struct build *bd, Agraph_t *cl)
             set(node, "lf_kind", "clients");
             set_u64(node, "lf_clients_n", ce->clients_n);
         }
-        Agedge_t *e = agedge(bd->g, node, bd->listener[ce->listener], NULL, 1);
-        struct buf *h = &bd->a;
-        buf_clear(h);
-        buf_addf(h, "<FONT POINT-SIZE=\"9\">%llu conn<BR/>%llu req</FONT>", (unsigned long long)ce->connections,
-                 (unsigned long long)ce->requests);
-        set_html(e, "label", buf_str(h));
-        set_u64(e, "lf_connections", ce->connections);
-        set_u64(e, "lf_requests", ce->requests);
+        client_edge_out(bd, node, ce->listener, ce->connections, ce->requests);
+    }
+    if (!other_groups)
+        return;
+    Agnode_t *node = agnode(cl, "clients:(other)", 1);
+    struct buf *h = &bd->a;
+    buf_clear(h);
+    buf_addf(h, "<B>other clients</B><BR/><FONT POINT-SIZE=\"9\">%d networks, %llu clients</FONT>", other_groups,
+             (unsigned long long)other_clients);
+    set_html(node, "label", buf_str(h));
+    set(node, "lf_kind", "clients");
+    set_u64(node, "lf_clients_n", other_clients);
+    for (int i = 0; i < nl; i++) {
+        int li = -1;
+        for (int j = 0; j < nl; j++)
+            if (bd->lpos[j] == i)
+                li = j;
+        if (li >= 0 && other_to[li])
+            client_edge_out(bd, node, li, other_conns[li], other_reqs[li]);
     }
 }
 

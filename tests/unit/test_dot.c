@@ -345,7 +345,7 @@ static void test_broken_structure(void **state)
     assert_string_equal(attr(e, "lf_state"), "failing");
     assert_string_equal(attr(e, "lf_codes"), "director-unpublished,wrong-pool");
     assert_string_equal(attr(e, "lf_status"), "4xx=4");
-    assert_non_null(strstr(attr(e, "label"), "<FONT COLOR=\"red\"><B>director-unpublished,wrong-pool</B>"));
+    assert_non_null(strstr(attr(e, "label"), "<FONT COLOR=\"red\"><B>director-unpublished, wrong-pool</B>"));
 
     e = edge_between(g, "listener:public-dir", "server:(none)");
     assert_string_equal(attr(e, "color"), "red");
@@ -444,7 +444,7 @@ static void test_render_deterministic_quiet(void **state)
     assert_memory_equal(a, b, n1);
     assert_string_equal(e, "");
     assert_non_null(strstr(s, "</svg>"));
-    assert_non_null(strstr(s, "director&#45;unpublished,wrong&#45;pool"));
+    assert_non_null(strstr(s, "director&#45;unpublished, wrong&#45;pool"));
     assert_true(np > 1000);
     assert_memory_equal(p, "\x89PNG\r\n\x1a\n", 8);
     free(a);
@@ -509,6 +509,54 @@ static void test_empty_and_out_of_range(void **state)
     free(m);
 }
 
+/* Many client networks: the seven busiest keep a node, the rest share one, with their counts summed per listener. */
+static void test_clients_folded(void **state)
+{
+    (void)state;
+    struct lf_model *m = healthy_model();
+    m->nclient_edges = 0;
+    for (int i = 0; i < 12; i++) {
+        char net[64];
+        snprintf(net, sizeof net, "198.51.%d.0/24 (2 clients)", 100 + i);
+        add_clients(m, net, 0, 2, 1, (uint64_t)(10 + i)); /* public-fe; the later, the busier */
+        add_clients(m, net, 1, 2, 1, 1);                  /* public-dir */
+    }
+    Agraph_t *g = write_and_read(m, "folded.dot");
+    Agraph_t *cl = agsubg(g, "cluster_clients", 0);
+    assert_non_null(cl);
+    assert_int_equal(agnnodes(cl), 8);
+    assert_null(agnode(g, "clients:198.51.104.0/24 (2 clients)", 0));
+    assert_non_null(agnode(g, "clients:198.51.105.0/24 (2 clients)", 0));
+    assert_non_null(agnode(g, "clients:198.51.111.0/24 (2 clients)", 0));
+    Agnode_t *other = agnode(g, "clients:(other)", 0);
+    assert_non_null(other);
+    assert_string_equal(attr(other, "lf_clients_n"), "10");
+    assert_non_null(strstr(attr(other, "label"), "5 networks, 10 clients"));
+    Agedge_t *e = edge_between(g, "clients:(other)", "listener:public-fe");
+    assert_string_equal(attr(e, "lf_requests"), "60"); /* 10+11+12+13+14 */
+    assert_string_equal(attr(e, "lf_connections"), "5");
+    e = edge_between(g, "clients:(other)", "listener:public-dir");
+    assert_string_equal(attr(e, "lf_requests"), "5");
+    agclose(g);
+    free(m);
+}
+
+/* A path that works but carries a finding keeps its colour and shows the code. */
+static void test_codes_on_working_path(void **state)
+{
+    (void)state;
+    struct lf_model *m = healthy_model();
+    snprintf(m->paths[0].finding_codes, sizeof m->paths[0].finding_codes, "bridge-internal-443");
+    Agraph_t *g = write_and_read(m, "codes.dot");
+    Agedge_t *e = edge_between(g, "listener:public-fe", "server:fe01");
+    assert_string_equal(attr(e, "lf_state"), "used");
+    assert_string_equal(attr(e, "lf_codes"), "bridge-internal-443");
+    assert_string_equal(attr(e, "color"), "gray25");
+    assert_non_null(strstr(attr(e, "label"), "<FONT COLOR=\"#a05a00\"><B>bridge-internal-443</B>"));
+    agclose(g);
+    free(m);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -530,7 +578,8 @@ int main(void)
         cmocka_unit_test(test_healthy_structure),      cmocka_unit_test(test_broken_structure),
         cmocka_unit_test(test_golden_healthy),         cmocka_unit_test(test_golden_broken),
         cmocka_unit_test(test_render_deterministic_quiet), cmocka_unit_test(test_errors_name_the_file),
-        cmocka_unit_test(test_empty_and_out_of_range),
+        cmocka_unit_test(test_empty_and_out_of_range), cmocka_unit_test(test_clients_folded),
+        cmocka_unit_test(test_codes_on_working_path),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
