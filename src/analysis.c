@@ -590,14 +590,15 @@ static void user_from_query(const char *uri, char *out, size_t size)
     }
 }
 
+/* Steps that retry one another: the same service (or path) on the same server; TLS: the same name. */
 static void step_key(const struct lf_step *s, char *out, size_t size)
 {
     if (s->kind == LF_EV_HTTP && s->service[0])
-        snprintf(out, size, "%s|%s", s->service, s->host);
+        snprintf(out, size, "%s|%s", s->service, s->server);
     else if (s->kind == LF_EV_HTTP)
-        snprintf(out, size, "%.*s|%s", (int)strcspn(s->what, "?"), s->what, s->host);
+        snprintf(out, size, "%.*s|%s", (int)strcspn(s->what, "?"), s->what, s->server);
     else
-        snprintf(out, size, "tls|%s", s->host);
+        snprintf(out, size, "tls|%.150s", s->host);
 }
 
 static int step_success(const struct lf_step *s)
@@ -626,9 +627,17 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
     enum { MAXK = 48 };
     char keys[MAXK][200];
     int nk = 0;
-    static uint8_t later_ok[LF_MODEL_MAX_STEPS];
+    static uint8_t later_ok[LF_MODEL_MAX_STEPS], later_ticket[LF_MODEL_MAX_STEPS];
+    int ticket = 0;
     for (int i = nsteps - 1; i >= 0; i--) {
         struct lf_step *s = &si->steps[i];
+        /* roles of servers not in the topology file may have been learnt since */
+        int srv = s->server[0] ? find_server_name(&an->model, s->server) : -1;
+        if (srv >= 0 && !an->model.servers[srv].configured)
+            s->role = an->model.servers[srv].role;
+        later_ticket[i] = (uint8_t)ticket;
+        if (s->kind == LF_EV_HTTP && !strcmp(s->service, "webticket") && s->status >= 200 && s->status < 300)
+            ticket = 1;
         char k[200];
         step_key(s, k, sizeof k);
         int found = 0;
@@ -660,10 +669,11 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
             max_phase = ph;
         /* 401: a challenge when the same service succeeds later */
         if (s->kind == LF_EV_HTTP && s->status == 401) {
-            s->challenge = later_ok[i];
+            /* answered later, or the client went and got a web ticket after it */
+            s->challenge = later_ok[i] || (later_ticket[i] && strcmp(s->service, "webticket") != 0);
             s->failed = 0;
             s->recovered = 0;
-            if (!later_ok[i]) {
+            if (!s->challenge) {
                 /* the last 401 of its run fails; count the run */
                 char k[200], k2[200];
                 step_key(s, k, sizeof k);
