@@ -257,6 +257,18 @@ static void name_list(struct buf *out, const struct lf_node *n, int kind)
     }
 }
 
+/* The last line of a listener or server: its traffic, or that it had none. */
+static void counts_row(struct buf *h, const struct lf_node *n)
+{
+    if (n->observed)
+        buf_addf(h, "<TR><TD ALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\" COLOR=\"gray35\">%llu conn, %llu req</FONT>"
+                    "</TD></TR>",
+                 (unsigned long long)n->connections, (unsigned long long)n->requests);
+    else if (n->configured)
+        buf_add(h, "<TR><TD ALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\" COLOR=\"gray35\"><I>configured, no traffic</I>"
+                   "</FONT></TD></TR>");
+}
+
 static void add_listener(struct build *bd, Agraph_t *proxy, int li)
 {
     const struct lf_node *n = &bd->m->listeners[li];
@@ -299,12 +311,7 @@ static void add_listener(struct build *bd, Agraph_t *proxy, int li)
             buf_addf(h, " <FONT POINT-SIZE=\"9\" COLOR=\"gray35\"><I>%s</I></FONT>", mark);
         buf_add(h, "</TD></TR>");
     }
-    if (n->observed)
-        buf_addf(h, "<TR><TD ALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\" COLOR=\"gray35\">%llu conn, %llu req</FONT></TD></TR>",
-                 (unsigned long long)n->connections, (unsigned long long)n->requests);
-    else if (n->configured)
-        buf_add(h, "<TR><TD ALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\" COLOR=\"gray35\"><I>configured, no traffic</I></FONT>"
-                   "</TD></TR>");
+    counts_row(h, n);
     buf_add(h, "</TABLE>");
     set_html(node, "label", buf_str(h));
 
@@ -351,12 +358,7 @@ static void add_server(struct build *bd, Agraph_t *cluster, int si)
         buf_html(h, n->fqdn, sizeof n->fqdn);
         buf_add(h, "</FONT></TD></TR>");
     }
-    if (n->observed)
-        buf_addf(h, "<TR><TD ALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\" COLOR=\"gray35\">%llu conn, %llu req</FONT></TD></TR>",
-                 (unsigned long long)n->connections, (unsigned long long)n->requests);
-    else if (n->configured)
-        buf_add(h, "<TR><TD ALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\" COLOR=\"gray35\"><I>configured, no traffic</I></FONT>"
-                   "</TD></TR>");
+    counts_row(h, n);
     buf_add(h, "</TABLE>");
     set_html(node, "label", buf_str(h));
 
@@ -609,7 +611,7 @@ static void add_clients(struct build *bd, Agraph_t *cl)
     }
 }
 
-/* Findings not already drawn on a path, at the foot of the picture. */
+/* The legend, then the warnings and errors found, at the foot of the picture. */
 static void add_legend(struct build *bd)
 {
     const struct lf_model *m = bd->m;
