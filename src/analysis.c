@@ -365,10 +365,8 @@ static long stitch_candidate(struct lf_analysis *an, const struct lf_event *ev, 
                 rank = 3;
             else if (server >= 0 && p->named == server)
                 rank = 2;
-            else if (server >= 0 && !an->configured)
-                rank = 1;
-            else if (server >= 0 && p->named < 0)
-                rank = 1;
+            else if (server >= 0)
+                rank = 1; /* by timing alone: proxies often send no SNI upstream */
         }
         if (rank > best_rank || (rank && rank == best_rank && dt < best_dt)) {
             best = (long)i;
@@ -1089,8 +1087,14 @@ static void release_one(struct lf_analysis *an)
 
     pthread_mutex_lock(&m->lock);
     struct lf_event *ev = &p->ev;
-    enrich_fields(an, p);
     struct conn *c = conn_get(an, ev->flow_id, ev->type == LF_EV_TLS || ev->type == LF_EV_HTTP);
+    /* what the connection's earlier events learnt (its TLS leg stitched, say) */
+    if (c && c->used) {
+        if (p->side == LF_SIDE_FRONT && p->server < 0 && c->server >= 0)
+            p->server = c->server;
+        if (p->side == LF_SIDE_BACK && p->listener < 0 && c->listener >= 0)
+            p->listener = c->listener;
+    }
     if (c && ev->type != LF_EV_FLOW) {
         c->side = p->side;
         if (p->listener >= 0)
@@ -1196,8 +1200,7 @@ static void release_one(struct lf_analysis *an)
     } else if (ev->type == LF_EV_FLOW && c) {
         flow_update_step(an, c);
     }
-    struct lf_obs o = {ev, (enum lf_side)p->side, p->listener, p->side == LF_SIDE_BACK ? p->server : (p->stitched ? p->server : -1),
-                       p->named, p->name, failed, why};
+    struct lf_obs o = {ev, (enum lf_side)p->side, p->listener, p->server, p->named, p->name, failed, why};
     if (p->side != LF_SIDE_NONE)
         lf_findings_observe(an->findings, &o);
     if (ev->ts - an->last_findings > FINDINGS_EVERY_US) {

@@ -588,6 +588,64 @@ static void test_verdicts(void **state)
     run_free(r);
 }
 
+/* Secrets for the client side only: requests take their server from their connection's stitched TLS leg. */
+static void test_requests_through_stitched_connection(void **state)
+{
+    (void)state;
+    struct run *r = run_new(1);
+    const char *cli = "198.51.100.7:50000";
+    send_tls(r, r->t, 1, cli, L_DIR, "meet.contoso.com");
+    send_tls(r, r->t + 2000, 2, PROXY ":40000", FE_ADDR, "fe01.contoso.local");
+    struct lf_event e = http(r->t + 100000, 1, cli, L_DIR, "meet.contoso.com", "GET", "/alice/ABCD", 200);
+    lf_analysis_event(r->an, &e);
+    e = http(r->t + 200000, 1, cli, L_DIR, "meet.contoso.com", "GET", "/alice/ABCD/join", 200);
+    lf_analysis_event(r->an, &e);
+    finish(r);
+    const struct lf_event *f = find_ev(r, LF_EV_HTTP, 0, "/alice/ABCD/join");
+    assert_string_equal(f->server_name, "fe01");
+    assert_int_equal(f->role, LF_ROLE_FRONTEND);
+    assert_int_equal(f->stitched, 0);
+    assert_int_equal(find_ev(r, LF_EV_TLS, 0, "meet.contoso.com")->stitched, 1);
+    const struct lf_signin *s = only_signin(r);
+    assert_int_equal(s->nsteps, 2); /* the requests replace their connection's TLS step */
+    assert_string_equal(s->steps[0].server, "fe01");
+    assert_int_equal(count_findings(r, "simple-url-not-director"), 1);
+    assert_int_equal(count_bad_findings(r), 1);
+    run_free(r);
+}
+
+/* A flow event takes the role of what its connection reached. */
+static void test_flow_roles(void **state)
+{
+    (void)state;
+    struct run *r = run_new(1);
+    send_tls(r, r->t, 1, "198.51.100.7:50000", L_FE, "feweb.contoso.com");
+    send_tls(r, r->t + 2000, 2, PROXY ":40000", FE_ADDR, "feweb.contoso.com");
+    struct lf_event ev;
+    lf_event_init(&ev, LF_EV_FLOW, r->t);
+    ev.flow_id = 1;
+    addr("198.51.100.7:50000", &ev.client);
+    addr(L_FE, &ev.server);
+    ev.u.flow.answered = 1;
+    ev.u.flow.closed = 1;
+    lf_analysis_event(r->an, &ev);
+    ev.flow_id = 2;
+    addr(PROXY ":40000", &ev.client);
+    addr(FE_ADDR, &ev.server);
+    lf_analysis_event(r->an, &ev);
+    finish(r);
+    int flows = 0;
+    for (size_t i = 0; i < r->keep.n; i++)
+        if (r->keep.ev[i].type == LF_EV_FLOW) {
+            flows++;
+            assert_int_equal(r->keep.ev[i].role, LF_ROLE_FRONTEND);
+            assert_string_equal(r->keep.ev[i].server_name, "fe01");
+            assert_string_equal(r->keep.ev[i].listener, "public-fe");
+        }
+    assert_int_equal(flows, 2);
+    run_free(r);
+}
+
 /* A late event (older ts than ones already seen) is still put in order. */
 static void test_late_event_order(void **state)
 {
@@ -850,6 +908,8 @@ int main(void)
         cmocka_unit_test(test_iis_article),
         cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_late_event_order),
+        cmocka_unit_test(test_requests_through_stitched_connection),
+        cmocka_unit_test(test_flow_roles),
         cmocka_unit_test(test_director_unpublished),
         cmocka_unit_test(test_frontend_unpublished_tls_only),
         cmocka_unit_test(test_simple_url_not_director),
