@@ -400,6 +400,11 @@ int main(int argc, char **argv)
 
     if (stats.evicted)
         lf_warn("%llu flows evicted (--max-flows %zu)", (unsigned long long)stats.evicted, cfg.max_flows);
+    if (stats.tls_no_secret || stats.tls_decrypt_failures || lf_keystore_rsa_mismatches(ks))
+        lf_warn("TLS: %llu connections decrypted, %llu without secrets, %llu records failed authentication, "
+                "%zu pre-master secrets not for any --rsa-key",
+                (unsigned long long)stats.tls_decrypted, (unsigned long long)stats.tls_no_secret,
+                (unsigned long long)stats.tls_decrypt_failures, lf_keystore_rsa_mismatches(ks));
     if (cfg.iface)
         fprintf(stderr, "lyncflow: %llu packets captured, %llu dropped by the kernel\n",
                 (unsigned long long)stats.packets, (unsigned long long)stats.drops);

@@ -36,7 +36,20 @@ int lf_keystore_load_pcapng_secrets(struct lf_keystore *ks, const char *path, ch
 int lf_keystore_add_rsa(struct lf_keystore *ks, const char *pem_path, char *err, size_t errsize);
 size_t lf_keystore_bad_lines(const struct lf_keystore *ks);
 
-/* A decryptor for one connection; NULL when ks is NULL. */
+/* Added with the decryptor (tls.c need not call these; main.c reports them):
+ * key log lines with another NSS label (EXPORTER_SECRET, ...), skipped;
+ * client randoms with at least one secret; ClientKeyExchanges whose
+ * pre-master secret no --rsa-key decrypts (the certificate belongs to another
+ * key), and those that one did; handshakes whose cipher suite or version this
+ * module cannot decrypt. */
+size_t lf_keystore_ignored_lines(const struct lf_keystore *ks);
+size_t lf_keystore_secrets(const struct lf_keystore *ks);
+size_t lf_keystore_rsa_mismatches(const struct lf_keystore *ks);
+size_t lf_keystore_rsa_decrypted(const struct lf_keystore *ks);
+size_t lf_keystore_unsupported(const struct lf_keystore *ks);
+
+/* A decryptor for one connection; NULL when ks is NULL or holds no secret at
+ * all (no key log, no RSA key, no pcapng secrets): such runs pay nothing. */
 struct lf_tlsdec *lf_tlsdec_new(struct lf_keystore *ks);
 void lf_tlsdec_free(struct lf_tlsdec *d);
 
