@@ -24,6 +24,8 @@
 #define HOLD 512
 #define CONN_SLOTS 8192
 #define SIGNIN_GAP_US (300 * 1000000LL)
+#define SIGNIN_SCAN 64       /* recent sign-ins a step may join */
+#define EVAL_EVERY 32        /* long sign-ins are re-judged every this many steps */
 #define AUTH_LOOP 4          /* unanswered 401s in a row that make a loop */
 #define FINDINGS_EVERY_US (5 * 1000000LL)
 #define MAX_SINKS 8
@@ -745,7 +747,7 @@ static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr
                                     lf_time ts, int phase)
 {
     struct lf_model *m = &an->model;
-    for (uint32_t k = m->nsignins; k-- > 0;) {
+    for (uint32_t k = m->nsignins, seen = 0; k-- > 0 && seen < SIGNIN_SCAN; seen++) {
         struct lf_signin *s = &m->signins[k];
         if (s->client.family != client->family || (client->family && !lf_ip_equal(&s->client, client)))
             continue;
@@ -906,7 +908,8 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
     lf_time end = st.ts + (st.duration_us > 0 ? st.duration_us : 0);
     if (end > s->end)
         s->end = end;
-    signin_eval(an, s);
+    if (s->nsteps <= 2 * EVAL_EVERY || s->nsteps % EVAL_EVERY == 0)
+        signin_eval(an, s);
 }
 
 /* A flow ended: its TLS-only step may now have a reason. */
@@ -1079,6 +1082,18 @@ static void infer_roles(struct lf_analysis *an)
     }
 }
 
+/* The server an X-MS-Server-Fqdn names: "fe01.contoso.local" is server fe01 (or one of that fqdn). */
+static int server_by_internal_fqdn(const struct lf_model *m, const char *fqdn)
+{
+    size_t label = strcspn(fqdn, ".");
+    for (int i = 0; i < m->nservers; i++) {
+        const char *n = m->servers[i].name;
+        if (lf_strcaseeq(n, fqdn) || (strlen(n) == label && lf_strcaseprefix(fqdn, n)))
+            return i;
+    }
+    return -1;
+}
+
 static void release_one(struct lf_analysis *an)
 {
     struct pend *p = ring(an, 0);
@@ -1095,6 +1110,8 @@ static void release_one(struct lf_analysis *an)
         if (p->side == LF_SIDE_BACK && p->listener < 0 && c->listener >= 0)
             p->listener = c->listener;
     }
+    if (p->side == LF_SIDE_FRONT && p->server < 0 && ev->type == LF_EV_HTTP && ev->u.http.server_fqdn[0])
+        p->server = server_by_internal_fqdn(m, ev->u.http.server_fqdn);
     if (c && ev->type != LF_EV_FLOW) {
         c->side = p->side;
         if (p->listener >= 0)
