@@ -1,16 +1,210 @@
-/* capture.c: placeholder until the capture module lands. */
-#include <stdio.h>
+/* capture.c: packet sources on libpcap: files (pcap, pcapng, stdin), live interfaces, -w dumps, drop counts. */
 #include "lyncflow/capture.h"
+
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lyncflow/util.h"
+
+#define LIVE_SNAPLEN 262144
+#define LIVE_TIMEOUT_MS 100
+#define LIVE_FLUSH_EVERY 64
+
+struct lf_capture {
+    pcap_t *p;
+    pcap_dumper_t *dump;
+    char name[256];
+    int live, linktype;
+    long offset;                 /* file offset before the record being read, -1 when not seekable */
+    uint64_t packets, drops;
+    volatile sig_atomic_t stop;
+};
+
+static int set_filter(struct lf_capture *c, const char *bpf, char *err, size_t errsize)
+{
+    if (!bpf)
+        return 0;
+    struct bpf_program prog;
+    if (pcap_compile(c->p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(err, errsize, "filter '%s': %s", bpf, pcap_geterr(c->p));
+        return -1;
+    }
+    int r = pcap_setfilter(c->p, &prog);
+    pcap_freecode(&prog);
+    if (r != 0) {
+        snprintf(err, errsize, "filter '%s': %s", bpf, pcap_geterr(c->p));
+        return -1;
+    }
+    return 0;
+}
+
+/* libpcap messages may end with a newline or name the file already; keep one line. */
+static void one_line(char *s)
+{
+    for (char *q = s; *q; q++)
+        if (*q == '\n' || *q == '\r')
+            *q = ' ';
+    size_t n = strlen(s);
+    while (n && s[n - 1] == ' ')
+        s[--n] = 0;
+}
+
 struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char *err, size_t errsize)
-{ (void)bpf; snprintf(err, errsize, "%s: capture not available in this build", path); return NULL; }
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+    const char *shown = strcmp(path, "-") == 0 ? "(stdin)" : path;
+    if (!p) {
+        one_line(ebuf);
+        size_t pl = strlen(path);
+        /* "path: No such file or directory" already names the file */
+        if (strncmp(ebuf, path, pl) == 0 && ebuf[pl] == ':')
+            snprintf(err, errsize, "cannot read %s:%s", shown, ebuf + pl + 1);
+        else
+            snprintf(err, errsize, "cannot read %s: %s", shown, ebuf[0] ? ebuf : "not a pcap or pcapng capture");
+        return NULL;
+    }
+    struct lf_capture *c = lf_xcalloc(1, sizeof *c);
+    c->p = p;
+    lf_strlcpy(c->name, shown, sizeof c->name);
+    c->linktype = pcap_datalink(p);
+    c->offset = -1;
+    if (set_filter(c, bpf, err, errsize) != 0) {
+        lf_capture_close(c);
+        return NULL;
+    }
+    return c;
+}
+
 struct lf_capture *lf_capture_open_live(const char *iface, const char *bpf, char *err, size_t errsize)
-{ (void)bpf; snprintf(err, errsize, "%s: capture not available in this build", iface); return NULL; }
-int lf_capture_dump_open(struct lf_capture *c, const char *path, char *err, size_t errsize) { (void)c; (void)path; (void)err; (void)errsize; return -1; }
-int lf_capture_linktype(const struct lf_capture *c) { (void)c; return 0; }
-int lf_capture_is_live(const struct lf_capture *c) { (void)c; return 0; }
-enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **data, size_t *caplen, size_t *wirelen, char *err, size_t errsize)
-{ (void)c; (void)ts; (void)data; (void)caplen; (void)wirelen; (void)err; (void)errsize; return LF_NEXT_END; }
-void lf_capture_breakloop(struct lf_capture *c) { (void)c; }
-uint64_t lf_capture_drops(struct lf_capture *c) { (void)c; return 0; }
-int lf_capture_fd(const struct lf_capture *c) { (void)c; return -1; }
-void lf_capture_close(struct lf_capture *c) { (void)c; }
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_create(iface, ebuf);
+    if (!p) {
+        one_line(ebuf);
+        snprintf(err, errsize, "cannot capture on %s: %s", iface, ebuf);
+        return NULL;
+    }
+    pcap_set_snaplen(p, LIVE_SNAPLEN);
+    pcap_set_promisc(p, 1);
+    pcap_set_immediate_mode(p, 1);
+    pcap_set_timeout(p, LIVE_TIMEOUT_MS);
+    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
+    int r = pcap_activate(p);
+    if (r < 0) {
+        char msg[PCAP_ERRBUF_SIZE];
+        lf_strlcpy(msg, r == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(r), sizeof msg);
+        if (r != PCAP_ERROR && pcap_geterr(p)[0])
+            snprintf(msg, sizeof msg, "%s (%s)", pcap_statustostr(r), pcap_geterr(p));
+        one_line(msg);
+        snprintf(err, errsize, "cannot capture on %s: %s", iface, msg);
+        pcap_close(p);
+        return NULL;
+    }
+    struct lf_capture *c = lf_xcalloc(1, sizeof *c);
+    c->p = p;
+    c->live = 1;
+    c->offset = -1;
+    lf_strlcpy(c->name, iface, sizeof c->name);
+    c->linktype = pcap_datalink(p);
+    if (set_filter(c, bpf, err, errsize) != 0) {
+        lf_capture_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+int lf_capture_dump_open(struct lf_capture *c, const char *path, char *err, size_t errsize)
+{
+    c->dump = pcap_dump_open(c->p, path);
+    if (!c->dump) {
+        char msg[PCAP_ERRBUF_SIZE];
+        lf_strlcpy(msg, pcap_geterr(c->p), sizeof msg);
+        one_line(msg);
+        snprintf(err, errsize, "cannot write %s: %s", path, msg);
+        return -1;
+    }
+    return 0;
+}
+
+int lf_capture_linktype(const struct lf_capture *c) { return c->linktype; }
+int lf_capture_is_live(const struct lf_capture *c) { return c->live; }
+
+enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **data, size_t *caplen, size_t *wirelen,
+                             char *err, size_t errsize)
+{
+    if (c->stop)
+        return LF_NEXT_END;
+    FILE *fp = c->live ? NULL : pcap_file(c->p);
+    c->offset = fp ? ftell(fp) : -1;
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int r = pcap_next_ex(c->p, &h, &d);
+    if (r == 1) {
+        *ts = (lf_time)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+        *data = d;
+        *caplen = h->caplen;
+        *wirelen = h->len;
+        c->packets++;
+        if (c->dump) {
+            pcap_dump((u_char *)c->dump, h, d);
+            if (c->live && c->packets % LIVE_FLUSH_EVERY == 0)
+                pcap_dump_flush(c->dump);
+        }
+        return LF_NEXT_PACKET;
+    }
+    if (r == 0) {
+        if (c->dump)
+            pcap_dump_flush(c->dump);
+        return LF_NEXT_TIMEOUT;
+    }
+    if (r == PCAP_ERROR_BREAK)
+        return LF_NEXT_END;
+    char msg[PCAP_ERRBUF_SIZE];
+    lf_strlcpy(msg, pcap_geterr(c->p), sizeof msg);
+    one_line(msg);
+    if (c->live)
+        snprintf(err, errsize, "%s: %s", c->name, msg);
+    else if (c->offset >= 0)
+        snprintf(err, errsize, "%s: %s, at byte offset %ld after %llu packets", c->name, msg, c->offset,
+                 (unsigned long long)c->packets);
+    else
+        snprintf(err, errsize, "%s: %s, after %llu packets", c->name, msg, (unsigned long long)c->packets);
+    return LF_NEXT_ERROR;
+}
+
+void lf_capture_breakloop(struct lf_capture *c)
+{
+    c->stop = 1;
+    pcap_breakloop(c->p);
+}
+
+uint64_t lf_capture_drops(struct lf_capture *c)
+{
+    if (!c || !c->live)
+        return 0;
+    struct pcap_stat st;
+    if (pcap_stats(c->p, &st) == 0)
+        c->drops = (uint64_t)st.ps_drop + st.ps_ifdrop;
+    return c->drops;
+}
+
+int lf_capture_fd(const struct lf_capture *c)
+{
+    return c && c->live ? pcap_get_selectable_fd(c->p) : -1;
+}
+
+void lf_capture_close(struct lf_capture *c)
+{
+    if (!c)
+        return;
+    if (c->dump) {
+        pcap_dump_flush(c->dump);
+        pcap_dump_close(c->dump);
+    }
+    pcap_close(c->p);
+    free(c);
+}

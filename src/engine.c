@@ -1,18 +1,322 @@
-/* engine.c: placeholder until the engine module lands. */
+/* engine.c: one run: decode each frame, find its flow, reassemble TCP, choose and feed dissectors, emit events. */
+#include "lyncflow/engine.h"
+
+#include <pcap/pcap.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "lyncflow/engine.h"
+#include <string.h>
+
+#include "lyncflow/decode.h"
+#include "lyncflow/dissect.h"
+#include "lyncflow/flow.h"
+#include "lyncflow/stream.h"
 #include "lyncflow/util.h"
+
+/* A direction's first bytes are probed until this many are there; then a
+ * MAYBE counts as the answer. */
+#define PROBE_BYTES 512
+/* Bytes held per direction while no dissector is chosen. */
+#define PROBE_KEEP (64 * 1024)
+
+struct engine_impl {
+    struct lf_engine e; /* first: the public part */
+    struct lf_reasm reasm;
+    struct lf_stream_sink sink;
+    struct lf_flow *cur;  /* flow whose stream is being delivered */
+    uint64_t feed_cap_hits;
+    int warned_link;
+};
+
+static struct engine_impl *impl_of(struct lf_engine *eng) { return (struct engine_impl *)eng; }
+
 void lf_config_defaults(struct lf_config *cfg)
-{ *cfg = (struct lf_config){0}; cfg->max_flows = 262144; cfg->stream_cap = 1 << 20; cfg->global_cap = 256u << 20; cfg->tcp_idle_s = 1200; cfg->udp_idle_s = 120; }
-struct lf_engine *lf_engine_new(const struct lf_config *cfg, void (*emit)(void *, struct lf_event *), void *emit_ctx)
-{ struct lf_engine *e = lf_xcalloc(1, sizeof *e); e->cfg = *cfg; e->emit = emit; e->emit_ctx = emit_ctx; return e; }
-void lf_engine_free(struct lf_engine *eng) { free(eng); }
-void lf_engine_packet(struct lf_engine *eng, int linktype, lf_time ts, const uint8_t *data, size_t caplen, size_t wirelen)
-{ (void)linktype; (void)data; (void)wirelen; eng->now = ts; eng->stats.packets++; eng->stats.bytes += caplen; }
-void lf_engine_expire(struct lf_engine *eng, lf_time now) { (void)eng; (void)now; }
-void lf_engine_flush(struct lf_engine *eng) { (void)eng; }
-void lf_emit(struct lf_engine *eng, struct lf_event *ev) { eng->emit(eng->emit_ctx, ev); }
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->max_flows = 262144;
+    cfg->stream_cap = (size_t)1 << 20;
+    cfg->global_cap = (size_t)256 << 20;
+    cfg->tcp_idle_s = 1200;
+    cfg->udp_idle_s = 120;
+}
+
 void lf_warn(const char *fmt, ...)
-{ va_list ap; va_start(ap, fmt); fputs("lyncflow: ", stderr); vfprintf(stderr, fmt, ap); fputc('\n', stderr); va_end(ap); }
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("lyncflow: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void lf_emit(struct lf_engine *eng, struct lf_event *ev)
+{
+    if (eng->emit)
+        eng->emit(eng->emit_ctx, ev);
+}
+
+static void flowctx(struct lf_engine *eng, const struct lf_flow *f, struct lf_flowctx *fc)
+{
+    memset(fc, 0, sizeof *fc);
+    fc->flow_id = f->id;
+    fc->client = f->cli;
+    fc->server = f->srv;
+    fc->ts = eng->now;
+    fc->eng = eng;
+}
+
+/* The dissector leaves the flow (ERROR, a gap it cannot cross, a cap). */
+static void leave(struct engine_impl *im, struct lf_flow *f)
+{
+    if (f->dis && f->dis_st && f->dis->state_free)
+        f->dis->state_free(f->dis_st);
+    f->dis = NULL;
+    f->dis_st = NULL;
+    f->dis_state = LF_DSTATE_NONE;
+    lf_bytebuf_free(&f->buf[0]);
+    lf_bytebuf_free(&f->buf[1]);
+    (void)im;
+}
+
+static void feed(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, const uint8_t *data, size_t len)
+{
+    struct lf_flowctx fc;
+    flowctx(&im->e, f, &fc);
+    if (lf_feed(f->dis, f->dis_st, &fc, dir, &f->buf[dir], data, len) == LF_DIS_ERROR) {
+        if (f->buf[dir].over)
+            im->feed_cap_hits++;
+        leave(im, f);
+    }
+}
+
+static void attach(struct engine_impl *im, struct lf_flow *f, const struct lf_dissector *d, enum lf_dir first)
+{
+    struct lf_flowctx fc;
+    flowctx(&im->e, f, &fc);
+    f->dis = d;
+    f->dis_st = d->state_new ? d->state_new(&fc) : NULL;
+    f->dis_state = LF_DSTATE_ATTACHED;
+    /* Replay the probed bytes: the direction that spoke first goes first. */
+    enum lf_dir order[2] = {first, first == LF_C2S ? LF_S2C : LF_C2S};
+    for (int i = 0; i < 2 && f->dis_state == LF_DSTATE_ATTACHED; i++) {
+        struct lf_bytebuf held = f->buf[order[i]];
+        memset(&f->buf[order[i]], 0, sizeof held);
+        f->buf[order[i]].max = im->e.cfg.stream_cap;
+        if (held.len)
+            feed(im, f, order[i], held.data, held.len);
+        lf_bytebuf_free(&held);
+    }
+}
+
+/* Chooses a dissector from the held bytes of dir; final: no more bytes will come. */
+static void probe(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, int final)
+{
+    struct lf_bytebuf *b = &f->buf[dir];
+    if (f->probe_no[dir] || b->len == 0)
+        return;
+    int wait = 0;
+    const struct lf_dissector *d = lf_dissector_probe(b->data, b->len, dir, final || b->len >= PROBE_BYTES, &wait);
+    if (d) {
+        enum lf_dir other = dir == LF_C2S ? LF_S2C : LF_C2S;
+        attach(im, f, d, f->buf[other].len ? other : dir);
+        return;
+    }
+    if (!wait || final)
+        f->probe_no[dir] = 1;
+    if (f->probe_no[LF_C2S] && f->probe_no[LF_S2C])
+        leave(im, f);
+}
+
+static void hold(struct lf_bytebuf *b, const uint8_t *data, size_t len)
+{
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->len + len)
+            cap *= 2;
+        b->data = lf_xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
+static void on_stream_data(void *ctx, int dirn, const uint8_t *data, size_t len)
+{
+    struct engine_impl *im = ctx;
+    struct lf_flow *f = im->cur;
+    enum lf_dir dir = (enum lf_dir)dirn;
+    if (f->dis_state == LF_DSTATE_PROBING && lf_stream_test_dissector) {
+        attach(im, f, lf_stream_test_dissector, dir);
+    }
+    if (f->dis_state == LF_DSTATE_ATTACHED) {
+        feed(im, f, dir, data, len);
+        return;
+    }
+    if (f->dis_state != LF_DSTATE_PROBING)
+        return;
+    if (f->buf[dir].len + len > PROBE_KEEP) {
+        leave(im, f);
+        return;
+    }
+    hold(&f->buf[dir], data, len);
+    probe(im, f, dir, 0);
+}
+
+static void on_stream_gap(void *ctx, int dirn, uint64_t len)
+{
+    struct engine_impl *im = ctx;
+    struct lf_flow *f = im->cur;
+    enum lf_dir dir = (enum lf_dir)dirn;
+    if (f->dis_state == LF_DSTATE_PROBING) {
+        f->buf[dir].len = 0; /* probe again from the bytes after the hole */
+        return;
+    }
+    if (f->dis_state != LF_DSTATE_ATTACHED)
+        return;
+    f->buf[dir].len = 0;
+    f->buf[dir].want = 0;
+    struct lf_flowctx fc;
+    flowctx(&im->e, f, &fc);
+    if (!f->dis->on_gap || f->dis->on_gap(f->dis_st, &fc, dir, len) == LF_DIS_ERROR)
+        leave(im, f);
+}
+
+static void sync_stats(struct engine_impl *im)
+{
+    im->e.stats.gaps = im->reasm.gaps;
+    im->e.stats.stream_cap_hits = im->reasm.stream_cap_hits + im->feed_cap_hits;
+    im->e.buffered = im->reasm.buffered;
+}
+
+static void on_flow_end(void *ctx, struct lf_flow *f)
+{
+    struct engine_impl *im = ctx;
+    struct lf_flow *saved = im->cur;
+    im->cur = f;
+    if (f->proto == 6 && f->dis_state != LF_DSTATE_NONE) {
+        lf_stream_flush(&im->reasm, &f->st[LF_C2S], &im->sink, LF_C2S);
+        lf_stream_flush(&im->reasm, &f->st[LF_S2C], &im->sink, LF_S2C);
+    }
+    if (f->dis_state == LF_DSTATE_PROBING) {
+        probe(im, f, LF_C2S, 1);
+        if (f->dis_state == LF_DSTATE_PROBING)
+            probe(im, f, LF_S2C, 1);
+    }
+    if (f->dis_state == LF_DSTATE_ATTACHED && f->dis->on_end) {
+        struct lf_flowctx fc;
+        flowctx(&im->e, f, &fc);
+        f->dis->on_end(f->dis_st, &fc);
+    }
+    struct lf_event ev;
+    lf_event_init(&ev, LF_EV_FLOW, f->first);
+    ev.flow_id = f->id;
+    ev.client = f->cli;
+    ev.server = f->srv;
+    struct lf_ev_flow *fl = &ev.u.flow;
+    fl->end = f->last;
+    fl->transport = f->proto;
+    fl->c2s_packets = f->pkts[LF_C2S];
+    fl->s2c_packets = f->pkts[LF_S2C];
+    fl->c2s_bytes = f->bytes[LF_C2S];
+    fl->s2c_bytes = f->bytes[LF_S2C];
+    fl->syn_seen = f->syn_seen;
+    fl->closed = f->closed;
+    fl->rst_from = f->rst_from;
+    fl->answered = f->pkts[LF_S2C] > 0;
+    fl->gaps = f->st[LF_C2S].gaps + f->st[LF_S2C].gaps;
+    lf_emit(&im->e, &ev);
+    sync_stats(im);
+    im->cur = saved;
+}
+
+struct lf_engine *lf_engine_new(const struct lf_config *cfg, void (*emit)(void *, struct lf_event *), void *emit_ctx)
+{
+    struct engine_impl *im = lf_xcalloc(1, sizeof *im);
+    im->e.cfg = *cfg;
+    im->e.emit = emit;
+    im->e.emit_ctx = emit_ctx;
+    lf_reasm_init(&im->reasm, cfg->stream_cap, cfg->global_cap);
+    im->sink.data = on_stream_data;
+    im->sink.gap = on_stream_gap;
+    im->sink.ctx = im;
+    im->e.flows = lf_flowtab_new(cfg->max_flows, &im->reasm, &im->e.stats, on_flow_end, im);
+    return &im->e;
+}
+
+void lf_engine_free(struct lf_engine *eng)
+{
+    if (!eng)
+        return;
+    struct engine_impl *im = impl_of(eng);
+    lf_flowtab_free(eng->flows);
+    lf_reasm_free(&im->reasm);
+    free(im);
+}
+
+static void tcp_payload(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, const struct lf_pkt *p)
+{
+    if (p->tcp_flags & LF_TCP_SYN)
+        lf_stream_syn(&f->st[dir], p->seq);
+    if (f->dis_state == LF_DSTATE_NONE || (p->tcp_flags & LF_TCP_RST))
+        return;
+    if (p->paywire == 0 && !(p->tcp_flags & LF_TCP_FIN))
+        return;
+    uint32_t seq = p->seq + ((p->tcp_flags & LF_TCP_SYN) ? 1u : 0u);
+    im->cur = f;
+    lf_stream_segment(&im->reasm, &f->st[dir], seq, p->payload, p->paylen, p->paywire, p->tcp_flags & LF_TCP_FIN,
+                      &im->sink, dir);
+    im->cur = NULL;
+    if (f->dis_state == LF_DSTATE_NONE) {
+        lf_stream_release(&im->reasm, &f->st[0]);
+        lf_stream_release(&im->reasm, &f->st[1]);
+    }
+}
+
+void lf_engine_packet(struct lf_engine *eng, int linktype, lf_time ts, const uint8_t *data, size_t caplen,
+                      size_t wirelen)
+{
+    struct engine_impl *im = impl_of(eng);
+    if (ts > eng->now)
+        eng->now = ts;
+    eng->stats.packets++;
+    eng->stats.bytes += wirelen;
+    struct lf_pkt p;
+    enum lf_decode_status r = lf_decode(linktype, data, caplen, &p);
+    if (r == LF_DEC_MALFORMED) {
+        eng->stats.decode_errors++;
+        return;
+    }
+    if (r == LF_DEC_IGNORED) {
+        if (!lf_decode_linktype_supported(linktype)) {
+            eng->stats.decode_errors++;
+            if (!im->warned_link) {
+                const char *name = pcap_datalink_val_to_name(linktype);
+                lf_warn("link type %d (%s) is not supported: its frames are counted as decode errors", linktype,
+                        name ? name : "unknown");
+                im->warned_link = 1;
+            }
+        }
+        return;
+    }
+    if (p.frag != LF_FRAG_NONE)
+        eng->stats.fragments++;
+    if (p.frag == LF_FRAG_LATER || (p.proto != 6 && p.proto != 17))
+        return;
+    enum lf_dir dir;
+    struct lf_flow *f = lf_flowtab_packet(eng->flows, &p, ts, wirelen, &dir);
+    if (p.proto == 6 && p.frag == LF_FRAG_NONE)
+        tcp_payload(im, f, dir, &p);
+    sync_stats(im);
+}
+
+void lf_engine_expire(struct lf_engine *eng, lf_time now)
+{
+    lf_flowtab_expire(eng->flows, now, eng->cfg.tcp_idle_s, eng->cfg.udp_idle_s);
+}
+
+void lf_engine_flush(struct lf_engine *eng)
+{
+    lf_flowtab_end_all(eng->flows);
+    sync_stats(impl_of(eng));
+}

@@ -77,6 +77,7 @@ struct lf_bytebuf {
     uint8_t *data;
     size_t len, cap, max;
     size_t want; /* on_data is not called again until len reaches this */
+    uint8_t over; /* set by lf_feed when it returned LF_DIS_ERROR because of max */
 };
 
 /* Appends bytes to b and runs d->on_data over the buffered bytes until it

@@ -1,0 +1,347 @@
+/* flow.c: bidirectional 5-tuple hash table with slab-allocated slots, LRU lists per kind, TCP state. */
+#include "lyncflow/flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lyncflow/util.h"
+
+#define SLAB_FLOWS 1024
+#define MAX_BUCKETS ((size_t)1 << 24)
+
+struct lru {
+    struct lf_flow *head, *tail; /* head: least recently seen */
+};
+
+struct lf_flowtab {
+    struct lf_flow **buckets;
+    size_t nbuckets, max_flows, count, allocated;
+    struct lf_flow **slabs;
+    size_t nslabs;
+    struct lf_flow *free_list;
+    struct lru lists[LF_LIST_N];
+    struct lf_reasm *reasm;
+    struct lf_ev_stats *stats;
+    lf_flow_end_fn on_end;
+    void *ctx;
+    uint64_t next_id;
+};
+
+struct lf_flowtab *lf_flowtab_new(size_t max_flows, struct lf_reasm *r, struct lf_ev_stats *stats,
+                                  lf_flow_end_fn on_end, void *ctx)
+{
+    struct lf_flowtab *t = lf_xcalloc(1, sizeof *t);
+    if (max_flows == 0)
+        max_flows = 1;
+    t->max_flows = max_flows;
+    t->nbuckets = 64;
+    while (t->nbuckets < max_flows && t->nbuckets < MAX_BUCKETS)
+        t->nbuckets <<= 1;
+    t->buckets = lf_xcalloc(t->nbuckets, sizeof *t->buckets);
+    t->reasm = r;
+    t->stats = stats;
+    t->on_end = on_end;
+    t->ctx = ctx;
+    t->next_id = 1;
+    return t;
+}
+
+void lf_flowtab_free(struct lf_flowtab *t)
+{
+    if (!t)
+        return;
+    lf_flowtab_end_all(t);
+    for (size_t i = 0; i < t->nslabs; i++)
+        free(t->slabs[i]);
+    free(t->slabs);
+    free(t->buckets);
+    free(t);
+}
+
+size_t lf_flowtab_count(const struct lf_flowtab *t) { return t->count; }
+
+static int ep_cmp(const struct lf_addr *a, const struct lf_addr *b)
+{
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    int c = memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16);
+    if (c)
+        return c;
+    return a->port < b->port ? -1 : a->port > b->port ? 1 : 0;
+}
+
+static uint32_t mix(uint32_t h, uint32_t v)
+{
+    h ^= v;
+    h *= 0x01000193u;
+    h ^= h >> 15;
+    return h;
+}
+
+static uint32_t ep_hash(uint32_t h, const struct lf_addr *a)
+{
+    size_t n = a->family == 4 ? 4 : 16;
+    for (size_t i = 0; i < n; i += 4)
+        h = mix(h, (uint32_t)a->ip[i] | (uint32_t)a->ip[i + 1] << 8 | (uint32_t)a->ip[i + 2] << 16 |
+                       (uint32_t)a->ip[i + 3] << 24);
+    return mix(h, a->port);
+}
+
+static uint32_t tuple_hash(uint8_t proto, const struct lf_addr *a, const struct lf_addr *b)
+{
+    if (ep_cmp(a, b) > 0) {
+        const struct lf_addr *t = a;
+        a = b;
+        b = t;
+    }
+    uint32_t h = mix(0x811c9dc5u, proto);
+    h = ep_hash(h, a);
+    h = ep_hash(h, b);
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    return h;
+}
+
+static void lru_unlink(struct lf_flowtab *t, struct lf_flow *f)
+{
+    struct lru *l = &t->lists[f->list];
+    if (f->lprev)
+        f->lprev->lnext = f->lnext;
+    else
+        l->head = f->lnext;
+    if (f->lnext)
+        f->lnext->lprev = f->lprev;
+    else
+        l->tail = f->lprev;
+    f->lprev = f->lnext = NULL;
+}
+
+static void lru_append(struct lf_flowtab *t, struct lf_flow *f, enum lf_flow_list which)
+{
+    struct lru *l = &t->lists[which];
+    f->list = (uint8_t)which;
+    f->lnext = NULL;
+    f->lprev = l->tail;
+    if (l->tail)
+        l->tail->lnext = f;
+    else
+        l->head = f;
+    l->tail = f;
+}
+
+static struct lf_flow *slot_get(struct lf_flowtab *t)
+{
+    if (!t->free_list) {
+        size_t n = t->max_flows - t->allocated < SLAB_FLOWS ? t->max_flows - t->allocated : SLAB_FLOWS;
+        struct lf_flow *slab = lf_xcalloc(n, sizeof *slab);
+        t->slabs = lf_xrealloc(t->slabs, (t->nslabs + 1) * sizeof *t->slabs);
+        t->slabs[t->nslabs++] = slab;
+        t->allocated += n;
+        for (size_t i = n; i-- > 0;) {
+            slab[i].hnext = t->free_list;
+            t->free_list = &slab[i];
+        }
+    }
+    struct lf_flow *f = t->free_list;
+    t->free_list = f->hnext;
+    memset(f, 0, sizeof *f);
+    return f;
+}
+
+void lf_flowtab_end(struct lf_flowtab *t, struct lf_flow *f)
+{
+    if (!f->in_use)
+        return;
+    if (t->on_end)
+        t->on_end(t->ctx, f);
+    if (f->dis && f->dis_st && f->dis->state_free)
+        f->dis->state_free(f->dis_st);
+    f->dis_st = NULL;
+    lf_bytebuf_free(&f->buf[0]);
+    lf_bytebuf_free(&f->buf[1]);
+    lf_stream_release(t->reasm, &f->st[0]);
+    lf_stream_release(t->reasm, &f->st[1]);
+    struct lf_flow **pp = &t->buckets[f->hash & (t->nbuckets - 1)];
+    while (*pp && *pp != f)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = f->hnext;
+    lru_unlink(t, f);
+    f->in_use = 0;
+    f->hnext = t->free_list;
+    t->free_list = f;
+    t->count--;
+}
+
+void lf_flowtab_end_all(struct lf_flowtab *t)
+{
+    for (;;) {
+        struct lf_flow *oldest = NULL;
+        for (int i = 0; i < LF_LIST_N; i++) {
+            struct lf_flow *h = t->lists[i].head;
+            if (h && (!oldest || h->first < oldest->first))
+                oldest = h;
+        }
+        if (!oldest)
+            break;
+        lf_flowtab_end(t, oldest);
+    }
+}
+
+static void evict_one(struct lf_flowtab *t)
+{
+    struct lf_flow *victim = NULL;
+    for (int i = 0; i < LF_LIST_N; i++) {
+        struct lf_flow *h = t->lists[i].head;
+        if (h && (!victim || h->last < victim->last))
+            victim = h;
+    }
+    if (victim) {
+        t->stats->evicted++;
+        lf_flowtab_end(t, victim);
+    }
+}
+
+/* Whether the sender of p is the client of a new flow (flow.h, "Which side is the client"). */
+static int sender_is_client(const struct lf_pkt *p)
+{
+    if (p->proto == 6 && (p->tcp_flags & LF_TCP_SYN))
+        return !(p->tcp_flags & LF_TCP_ACK);
+    uint16_t s = p->src.port, d = p->dst.port;
+    if ((s < 1024) != (d < 1024))
+        return d < 1024;
+    if ((s >= 32768) != (d >= 32768))
+        return s >= 32768;
+    return 1;
+}
+
+static struct lf_flow *create(struct lf_flowtab *t, const struct lf_pkt *p, uint32_t h, lf_time ts)
+{
+    if (t->count >= t->max_flows)
+        evict_one(t);
+    struct lf_flow *f = slot_get(t);
+    f->in_use = 1;
+    f->id = t->next_id++;
+    f->hash = h;
+    f->proto = p->proto;
+    if (sender_is_client(p)) {
+        f->cli = p->src;
+        f->srv = p->dst;
+    } else {
+        f->cli = p->dst;
+        f->srv = p->src;
+    }
+    f->first = f->last = ts;
+    size_t b = h & (t->nbuckets - 1);
+    f->hnext = t->buckets[b];
+    t->buckets[b] = f;
+    lru_append(t, f, p->proto == 6 ? LF_LIST_TCP : LF_LIST_UDP);
+    t->count++;
+    t->stats->flows++;
+    return f;
+}
+
+static void tcp_state(struct lf_flowtab *t, struct lf_flow *f, const struct lf_pkt *p, enum lf_dir dir, lf_time ts)
+{
+    uint8_t fl = p->tcp_flags;
+    if (fl & LF_TCP_SYN) {
+        if (!f->syn[dir]) {
+            f->syn[dir] = 1;
+            f->isn[dir] = p->seq;
+        }
+        if (dir == LF_C2S && !(fl & LF_TCP_ACK))
+            f->syn_seen = 1;
+    }
+    if (f->closed)
+        return;
+    if (fl & LF_TCP_RST) {
+        f->closed = 2;
+        f->rst_from = dir == LF_C2S ? 'c' : 's';
+    } else if (fl & LF_TCP_FIN) {
+        f->fin[dir] = 1;
+        if (f->fin[0] && f->fin[1])
+            f->closed = 1;
+    }
+    if (f->closed) {
+        f->closed_at = ts;
+        lru_unlink(t, f);
+        lru_append(t, f, LF_LIST_CLOSED);
+    }
+}
+
+struct lf_flow *lf_flowtab_packet(struct lf_flowtab *t, const struct lf_pkt *p, lf_time ts, size_t wirelen,
+                                  enum lf_dir *dir)
+{
+    uint32_t h = tuple_hash(p->proto, &p->src, &p->dst);
+    struct lf_flow *f = t->buckets[h & (t->nbuckets - 1)];
+    for (; f; f = f->hnext) {
+        if (f->hash != h || f->proto != p->proto)
+            continue;
+        if (lf_addr_equal(&f->cli, &p->src) && lf_addr_equal(&f->srv, &p->dst)) {
+            *dir = LF_C2S;
+            break;
+        }
+        if (lf_addr_equal(&f->srv, &p->src) && lf_addr_equal(&f->cli, &p->dst)) {
+            *dir = LF_S2C;
+            break;
+        }
+    }
+    /* A new connection on the 5-tuple of a closed one. */
+    if (f && f->closed && p->proto == 6 && (p->tcp_flags & (LF_TCP_SYN | LF_TCP_ACK)) == LF_TCP_SYN &&
+        !(f->syn[LF_C2S] && *dir == LF_C2S && f->isn[LF_C2S] == p->seq)) {
+        lf_flowtab_end(t, f);
+        f = NULL;
+    }
+    if (!f) {
+        f = create(t, p, h, ts);
+        *dir = lf_addr_equal(&f->cli, &p->src) ? LF_C2S : LF_S2C;
+    } else {
+        lru_unlink(t, f);
+        lru_append(t, f, f->closed ? LF_LIST_CLOSED : f->proto == 6 ? LF_LIST_TCP : LF_LIST_UDP);
+    }
+    if (ts > f->last)
+        f->last = ts;
+    f->pkts[*dir]++;
+    f->bytes[*dir] += wirelen;
+    if (p->proto == 6)
+        tcp_state(t, f, p, *dir, ts);
+    return f;
+}
+
+void lf_flowtab_expire(struct lf_flowtab *t, lf_time now, uint32_t tcp_idle_s, uint32_t udp_idle_s)
+{
+    static const int kinds[LF_LIST_N] = {LF_LIST_TCP, LF_LIST_UDP, LF_LIST_CLOSED};
+    for (int i = 0; i < LF_LIST_N; i++) {
+        int k = kinds[i];
+        lf_time idle = (lf_time)(k == LF_LIST_TCP ? tcp_idle_s : k == LF_LIST_UDP ? udp_idle_s : LF_FLOW_LINGER_S) *
+                       1000000;
+        struct lf_flow *f;
+        while ((f = t->lists[k].head) != NULL && f->last + idle < now)
+            lf_flowtab_end(t, f);
+    }
+}
+
+void lf_flow_swap(struct lf_flow *f)
+{
+    struct lf_addr a = f->cli;
+    f->cli = f->srv;
+    f->srv = a;
+#define SWAP(T, x, y)                                                                                                  \
+    do {                                                                                                               \
+        T tmp_ = (x);                                                                                                  \
+        (x) = (y);                                                                                                     \
+        (y) = tmp_;                                                                                                    \
+    } while (0)
+    SWAP(uint64_t, f->pkts[0], f->pkts[1]);
+    SWAP(uint64_t, f->bytes[0], f->bytes[1]);
+    SWAP(uint32_t, f->isn[0], f->isn[1]);
+    SWAP(uint8_t, f->syn[0], f->syn[1]);
+    SWAP(uint8_t, f->fin[0], f->fin[1]);
+    SWAP(struct lf_stream, f->st[0], f->st[1]);
+    SWAP(struct lf_bytebuf, f->buf[0], f->buf[1]);
+    SWAP(uint8_t, f->probe_no[0], f->probe_no[1]);
+#undef SWAP
+    if (f->rst_from)
+        f->rst_from = f->rst_from == 'c' ? 's' : 'c';
+}
