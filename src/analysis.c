@@ -657,6 +657,8 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
         if (s->kind == LF_EV_TLS) {
             if (!strcmp(s->service, "discover"))
                 ph = 1;
+            else if (s->service[0])
+                ph = 0; /* meet, dialin: a meeting join, no sign-in phase */
             else if (s->role == LF_ROLE_DIRECTOR)
                 ph = 2;
             else if (s->role == LF_ROLE_FRONTEND)
@@ -755,8 +757,8 @@ static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr
             break;
         if (user[0] && s->user[0] && user_form(user) == user_form(s->user) && !lf_strcaseeq(user, s->user))
             continue;
-        if (phase == 1 && phase_rank(s->phase) >= 2)
-            break; /* a new discovery after authentication: a new sign-in */
+        if (phase == 1 && phase_rank(s->phase) >= 4)
+            break; /* a new discovery after the home pool was reached: a new sign-in */
         return s;
     }
     if (m->nsignins == LF_MODEL_MAX_SIGNINS) {
@@ -849,6 +851,7 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
     } else {
         const struct lf_ev_tls *t = &ev->u.tls;
         LF_SET(st.what, t->sni[0] ? t->sni : "(no SNI)");
+        st.tls_version = t->version;
         st.alert_desc = t->alert_desc;
         st.alert_from = t->alert_from;
         if (t->alert_from && !(t->alert_desc == 0 && t->alert_level == 1)) {
@@ -913,7 +916,7 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
 }
 
 /* A flow ended: its TLS-only step may now have a reason. */
-static void flow_update_step(struct lf_analysis *an, struct conn *c)
+static void flow_update_step(struct lf_analysis *an, struct conn *c, const struct lf_event *flow)
 {
     struct lf_model *m = &an->model;
     if (!c->tls_seq || !c->signin || c->signin > m->nsignins)
@@ -921,8 +924,12 @@ static void flow_update_step(struct lf_analysis *an, struct conn *c)
     struct lf_signin *s = &m->signins[c->signin - 1];
     for (uint32_t i = 0; i < s->nsteps; i++) {
         struct lf_step *st = &s->steps[i];
-        if (st->seq != c->tls_seq || st->failed)
+        if (st->seq != c->tls_seq)
             continue;
+        if (flow->u.flow.end > flow->ts)
+            st->duration_us = flow->u.flow.end - flow->ts;
+        if (st->failed)
+            return;
         if (!c->answered) {
             st->failed = 1;
             LF_SET(st->reason, "no answer");
@@ -1215,7 +1222,7 @@ static void release_one(struct lf_analysis *an)
         if (c && ev->type == LF_EV_HTTP)
             c->http_seen = 1;
     } else if (ev->type == LF_EV_FLOW && c) {
-        flow_update_step(an, c);
+        flow_update_step(an, c, ev);
     }
     struct lf_obs o = {ev, (enum lf_side)p->side, p->listener, p->server, p->named, p->name, failed, why};
     if (p->side != LF_SIDE_NONE)

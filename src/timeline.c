@@ -73,8 +73,12 @@ static void status_text(const struct lf_step *s, char *buf, size_t size)
     if (s->kind == LF_EV_TLS) {
         if (s->alert_from)
             snprintf(buf, size, "alert %u %s", s->alert_desc, lf_tls_alert_name(s->alert_desc));
+        else if (s->tls_version >= 0x0301 && s->tls_version <= 0x0304)
+            snprintf(buf, size, "TLS 1.%u", s->tls_version - 0x0301);
+        else if (s->tls_version)
+            snprintf(buf, size, "TLS 0x%04x", s->tls_version);
         else
-            lf_strlcpy(buf, "tls", size);
+            lf_strlcpy(buf, "no ServerHello", size);
         return;
     }
     if (!s->status) {

@@ -40,7 +40,7 @@ struct lf_step {
     uint64_t seq;          /* the event's sequence number in this run: its 1-based position in the
                               order the sinks saw events */
     lf_time ts;
-    int64_t duration_us;   /* latency, or time-taken for IIS, -1 unknown */
+    int64_t duration_us;   /* latency, time-taken for IIS, the connection's life for TLS; -1 unknown */
     uint8_t kind;          /* LF_EV_HTTP or LF_EV_TLS */
     uint8_t role;          /* enum lf_role */
     uint8_t failed;        /* this step is where something went wrong */
@@ -62,6 +62,7 @@ struct lf_step {
     uint8_t phase;         /* 0 none, 1 discover, 2 webticket, 3 certificate, 4 homepool */
     uint8_t recovered;     /* failed, but a later step of the same service succeeded */
     char reason[96];       /* why it failed, when failed */
+    uint16_t tls_version;  /* TLS steps: the negotiated version, 0 when no ServerHello was seen */
 };
 
 struct lf_signin {
