@@ -53,6 +53,7 @@ struct pend {
 struct conn {
     uint64_t flow_id;
     uint8_t used, side, role, http_seen, flow_seen, closed, rst_from, answered;
+    lf_time flow_start, flow_end;
     int listener, server, named;
     char name[256];
     uint32_t signin; /* 1-based index of the sign-in its steps went to */
@@ -788,6 +789,8 @@ static void signin_remove_step(struct lf_signin *s, uint64_t seq)
         }
 }
 
+static void apply_flow(struct lf_step *st, const struct conn *c);
+
 static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
 {
     const struct lf_event *ev = &p->ev;
@@ -890,6 +893,8 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
         if (c->http_seen)
             return;
         c->tls_seq = seq;
+        if (c->flow_seen)
+            apply_flow(&st, c);
     }
     if (s->nsteps == LF_MODEL_MAX_STEPS) {
         s->dropped_steps++;
@@ -915,29 +920,56 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
         signin_eval(an, s);
 }
 
-/* A flow ended: its TLS-only step may now have a reason. */
-static void flow_update_step(struct lf_analysis *an, struct conn *c, const struct lf_event *flow)
+/* What the end of its connection says about a TLS-only step. */
+static void apply_flow(struct lf_step *st, const struct conn *c)
+{
+    if (c->flow_end > c->flow_start)
+        st->duration_us = c->flow_end - c->flow_start;
+    if (st->failed)
+        return;
+    if (!c->answered) {
+        st->failed = 1;
+        LF_SET(st->reason, "no answer");
+    } else if (c->closed == 2 && c->rst_from == 's') {
+        st->failed = 1;
+        LF_SET(st->reason, "reset by the server");
+    }
+}
+
+/* A flow ended after its TLS-only step was made. */
+static void flow_update_step(struct lf_analysis *an, struct conn *c)
 {
     struct lf_model *m = &an->model;
     if (!c->tls_seq || !c->signin || c->signin > m->nsignins)
         return;
     struct lf_signin *s = &m->signins[c->signin - 1];
-    for (uint32_t i = 0; i < s->nsteps; i++) {
-        struct lf_step *st = &s->steps[i];
-        if (st->seq != c->tls_seq)
-            continue;
-        if (flow->u.flow.end > flow->ts)
-            st->duration_us = flow->u.flow.end - flow->ts;
-        if (st->failed)
+    for (uint32_t i = 0; i < s->nsteps; i++)
+        if (s->steps[i].seq == c->tls_seq) {
+            apply_flow(&s->steps[i], c);
+            signin_eval(an, s);
             return;
-        if (!c->answered) {
-            st->failed = 1;
-            LF_SET(st->reason, "no answer");
-        } else if (c->closed == 2 && c->rst_from == 's') {
-            st->failed = 1;
-            LF_SET(st->reason, "reset by the server");
         }
-        signin_eval(an, s);
+}
+
+/* A flow event usually comes before its connection's TLS event (it starts
+ * earlier): take the connection's classification from the held TLS/HTTP event. */
+static void flow_from_held(struct lf_analysis *an, struct pend *p)
+{
+    for (size_t i = 1; i < an->count; i++) {
+        const struct pend *q = ring(an, i);
+        if (q->ev.flow_id != p->ev.flow_id || q->ev.type == LF_EV_FLOW)
+            continue;
+        if (p->side == LF_SIDE_NONE || p->side == q->side) {
+            p->side = q->side;
+            if (p->listener < 0)
+                p->listener = q->listener;
+            if (p->server < 0)
+                p->server = q->server;
+            if (p->named < 0)
+                p->named = q->named;
+            if (!p->name[0])
+                LF_SET(p->name, q->name);
+        }
         return;
     }
 }
@@ -1109,7 +1141,9 @@ static void release_one(struct lf_analysis *an)
 
     pthread_mutex_lock(&m->lock);
     struct lf_event *ev = &p->ev;
-    struct conn *c = conn_get(an, ev->flow_id, ev->type == LF_EV_TLS || ev->type == LF_EV_HTTP);
+    struct conn *c = conn_get(an, ev->flow_id, 1);
+    if (ev->type == LF_EV_FLOW && c && !c->side)
+        flow_from_held(an, p);
     /* what the connection's earlier events learnt (its TLS leg stitched, say) */
     if (c && c->used) {
         if (p->side == LF_SIDE_FRONT && p->server < 0 && c->server >= 0)
@@ -1135,6 +1169,8 @@ static void release_one(struct lf_analysis *an)
         c->closed = ev->u.flow.closed;
         c->rst_from = ev->u.flow.rst_from;
         c->answered = ev->u.flow.answered;
+        c->flow_start = ev->ts;
+        c->flow_end = ev->u.flow.end;
     }
     int srv = p->server;
     if (p->side == LF_SIDE_BACK && srv >= 0) {
@@ -1222,7 +1258,7 @@ static void release_one(struct lf_analysis *an)
         if (c && ev->type == LF_EV_HTTP)
             c->http_seen = 1;
     } else if (ev->type == LF_EV_FLOW && c) {
-        flow_update_step(an, c, ev);
+        flow_update_step(an, c);
     }
     struct lf_obs o = {ev, (enum lf_side)p->side, p->listener, p->server, p->named, p->name, failed, why};
     if (p->side != LF_SIDE_NONE)
