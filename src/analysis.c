@@ -1148,6 +1148,10 @@ static void release_one(struct lf_analysis *an)
     if (c && c->used) {
         if (p->side == LF_SIDE_FRONT && p->server < 0 && c->server >= 0)
             p->server = c->server;
+        if (p->side == LF_SIDE_FRONT && p->named < 0 && c->named >= 0)
+            p->named = c->named;
+        if (!p->name[0] && c->name[0])
+            LF_SET(p->name, c->name);
         if (p->side == LF_SIDE_BACK && p->listener < 0 && c->listener >= 0)
             p->listener = c->listener;
     }
