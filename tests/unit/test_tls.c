@@ -628,6 +628,64 @@ static void test_ja4_spec_vector(void **state)
     conn_free(c);
 }
 
+/* A ServerHello body: TLS 1.3 through supported_versions, the given random. */
+static void put_sh13(struct bld *m, const uint8_t *random, uint16_t cipher)
+{
+    put8(m, 2);
+    size_t l = m->n;
+    put24(m, 0);
+    put16(m, 0x0303);
+    putn(m, random, 32);
+    put8(m, 0);
+    put16(m, cipher);
+    put8(m, 0);
+    put16(m, 6);
+    put16(m, 0x002b);
+    put16(m, 2);
+    put16(m, 0x0304);
+    patch(m, l, 3);
+}
+
+/* HelloRetryRequest, the client's CCS and second ClientHello, then the real
+ * ServerHello: the final ServerHello wins, the first ClientHello's fingerprint
+ * stays, and the event waits for the server's protected flight. */
+static void test_hello_retry_request(void **state)
+{
+    (void)state;
+    static const uint8_t hrr[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
+                                    0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
+                                    0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+    static const uint8_t ccs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+    static const uint8_t app[] = {0x17, 0x03, 0x03, 0x00, 0x04, 9, 9, 9, 9};
+    uint8_t rnd[32];
+    memset(rnd, 0x42, sizeof rnd);
+    struct bld ch, m1 = {.n = 0}, m2 = {.n = 0};
+    build_ch(&ch, 0, 0);
+    put_sh13(&m1, hrr, 0x1302);
+    put_sh13(&m2, rnd, 0x1301);
+    struct bld *r1 = records(22, m1.b, m1.n, 16384), *r2 = records(22, m2.b, m2.n, 16384);
+    struct conn *c = conn_new();
+    conn_feed(c, LF_C2S, ch.b, ch.n);
+    conn_feed(c, LF_S2C, r1->b, r1->n);
+    conn_feed(c, LF_S2C, ccs, sizeof ccs);
+    conn_feed(c, LF_C2S, ccs, sizeof ccs);
+    ch.b[ch.n - 1] ^= 1; /* the second hello differs */
+    conn_feed(c, LF_C2S, ch.b, ch.n);
+    conn_feed(c, LF_S2C, r2->b, r2->n);
+    assert_int_equal(c->nev, 0);
+    conn_feed(c, LF_S2C, app, sizeof app);
+    assert_int_equal(c->nev, 1);
+    assert_false(c->left);
+    const struct lf_ev_tls *t = &c->ev[0].u.tls;
+    assert_int_equal(t->version, 0x0304);
+    assert_int_equal(t->cipher, 0x1301);
+    assert_int_equal(t->cert_encrypted, 1);
+    assert_string_equal(t->ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+    conn_free(c);
+    free(r1);
+    free(r2);
+}
+
 static void test_ech_present(void **state)
 {
     (void)state;
@@ -818,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_alert_from_client_after_cert),
         cmocka_unit_test(test_tls13_cert_encrypted),
         cmocka_unit_test(test_ja4_spec_vector),
+        cmocka_unit_test(test_hello_retry_request),
         cmocka_unit_test(test_ech_present),
         cmocka_unit_test(test_certificate_multi_san),
         cmocka_unit_test(test_sslv2_hello),
