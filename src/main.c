@@ -228,6 +228,43 @@ static void pace(lf_time ts, lf_time *first_ts, struct timespec *first_wall)
     }
 }
 
+/* Live counters for the TUI's header. */
+static void tui_update(struct lf_tui *tui, const struct lf_engine *eng, struct lf_capture *cap)
+{
+    struct lf_ev_stats s = eng->stats;
+    if (cap)
+        s.drops = lf_capture_drops(cap);
+    lf_tui_counters(tui, &s);
+}
+
+/* The TUI's `s`: the frames of one sign-in's connections, read again from the
+ * input file (or the -w file when live); the TUI never touches libpcap. */
+static long tui_save_pcap(void *ctx, const char *bpf, const char *path, char *err, size_t errsize)
+{
+    const struct lf_config *cfg = ctx;
+    const char *src = cfg->read_file && strcmp(cfg->read_file, "-") != 0 ? cfg->read_file : cfg->write_file;
+    if (!src) {
+        snprintf(err, errsize, "packets are only kept in files: -r FILE, or -w FILE when live");
+        return -1;
+    }
+    struct lf_capture *c = lf_capture_open_file(src, bpf, err, errsize);
+    if (!c)
+        return -1;
+    if (lf_capture_dump_open(c, path, err, errsize) != 0) {
+        lf_capture_close(c);
+        return -1;
+    }
+    long n = 0;
+    lf_time ts;
+    const uint8_t *data;
+    size_t caplen, wirelen;
+    enum lf_next r;
+    while ((r = lf_capture_next(c, &ts, &data, &caplen, &wirelen, err, errsize)) == LF_NEXT_PACKET)
+        n++;
+    lf_capture_close(c);
+    return r == LF_NEXT_ERROR && n == 0 ? -1 : n;
+}
+
 int main(int argc, char **argv)
 {
     struct lf_config cfg;
@@ -330,6 +367,7 @@ int main(int argc, char **argv)
         snprintf(source_desc, sizeof source_desc, "IIS logs (%d)", niis);
     if (cfg.tui) {
         tui = lf_tui_new(an, &cfg, source_desc);
+        lf_tui_set_pcap_saver(tui, tui_save_pcap, &cfg);
         lf_analysis_add_sink(an, lf_tui_sink(tui));
     }
 
@@ -349,7 +387,6 @@ int main(int argc, char **argv)
     if (tui && lf_tui_start(tui) != 0) {
         fprintf(stderr, "lyncflow: --tui needs a terminal\n");
         status = 2;
-        tui = NULL;
         stop_requested = 1;
     }
 
@@ -366,6 +403,8 @@ int main(int argc, char **argv)
             lf_time t = now.tv_sec * 1000000LL + now.tv_nsec / 1000;
             if (eng->now && t > eng->now)
                 lf_merge_advance(merge, t);
+            if (tui)
+                tui_update(tui, eng, cap);
             continue;
         }
         if (r == LF_NEXT_END)
@@ -380,6 +419,8 @@ int main(int argc, char **argv)
         if (ts - last_expire >= EXPIRE_EVERY_US) {
             lf_engine_expire(eng, ts);
             last_expire = ts;
+            if (tui)
+                tui_update(tui, eng, cap);
         }
         lf_merge_advance(merge, ts);
     }

@@ -18,7 +18,7 @@ enum lane_kind { LANE_CLIENT, LANE_LISTENER, LANE_DIRECTOR, LANE_FRONTEND, LANE_
 
 struct lane {
     int kind;
-    char label[24], shortl[8];
+    char label[64], shortl[64];
     char name[64]; /* listener name for listener lanes */
     char sub[96];  /* address or server names */
     int x;
@@ -80,11 +80,19 @@ static int build_lanes(const struct lf_model *m, const struct lf_signin *s, stru
         lanes[n].kind = LANE_LISTENER;
         LF_SET(lanes[n].name, st->listener);
         LF_SET(lanes[n].label, st->listener);
-        LF_SET(lanes[n].shortl, "lst");
+        /* "listener-dir" -> "dir" when the lane is narrow */
+        const char *sh = st->listener;
+        static const char *const prefixes[] = {"listener-", "listener_", "listener", "lst-", "lst_"};
+        for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++)
+            if (lf_strcaseprefix(sh, prefixes[k]) && sh[strlen(prefixes[k])]) {
+                sh += strlen(prefixes[k]);
+                break;
+            }
+        LF_SET(lanes[n].shortl, sh);
         LF_SET(lanes[n].sub, "listener");
         for (int l = 0; l < m->nlisteners; l++)
             if (strcmp(m->listeners[l].name, st->listener) == 0 && m->listeners[l].addr.family)
-                lf_addr_format(&m->listeners[l].addr, lanes[n].sub, sizeof lanes[n].sub);
+                lf_ip_format(&m->listeners[l].addr, lanes[n].sub, sizeof lanes[n].sub);
         n++;
     }
     if (n == first_listener) {
