@@ -1,0 +1,43 @@
+# Live capture on lo (issue 2): a real HTTP request to a local server, caught with a BPF filter, flushed on SIGINT.
+. "$(dirname "$0")/../lib.sh"
+if [ "$(id -u)" != 0 ]; then
+    echo "ok - # SKIP live capture needs root"
+    exit 0
+fi
+skip_unless python3
+skip_unless curl
+P=$((20000 + $$ % 20000))
+mkdir -p "$TMP/www"
+printf 'hello from the live test\n' >"$TMP/www/hello.txt"
+python3 -m http.server "$P" --bind 127.0.0.1 --directory "$TMP/www" >/dev/null 2>&1 &
+SPID=$!
+i=0
+until curl -s -o /dev/null "http://127.0.0.1:$P/" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+
+"$LYNCFLOW" -i lo -f "tcp port $P" --json "$TMP/live.json" 2>"$TMP/live.err" &
+LPID=$!
+sleep 1
+curl -s -o "$TMP/got" --local-port 47000-47999 "http://127.0.0.1:$P/hello.txt"
+expect_eq "curl got the file" "$(cat "$TMP/got")" "hello from the live test"
+sleep 0.5
+kill -INT "$LPID"
+wait "$LPID"
+expect_eq "SIGINT: exit 0" "$?" 0
+kill "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+
+sel=".type==\"flow\" and .server==\"127.0.0.1:$P\""
+expect_eq "one flow to the server" "$(jcount "$TMP/live.json" "$sel")" 1
+expect_eq "client is curl's port, handshake seen" \
+    "$(jq -r "select($sel) | \"\(.client|test(\"^127\\\\.0\\\\.0\\\\.1:47[0-9]{3}$\")) \(.handshake) \(.transport)\"" \
+        "$TMP/live.json")" "true true tcp"
+expect_ge "client packets (SYN, ACK, request, ACK, FIN)" "$(jq -r "select($sel) | .c2s_packets" "$TMP/live.json")" 4
+expect_ge "server packets (SYN-ACK, response, FIN)" "$(jq -r "select($sel) | .s2c_packets" "$TMP/live.json")" 3
+expect_ge "server bytes hold the response" "$(jq -r "select($sel) | .s2c_bytes" "$TMP/live.json")" 200
+expect_eq "the filter kept other traffic out" \
+    "$(jcount "$TMP/live.json" ".type==\"flow\" and .server!=\"127.0.0.1:$P\"")" 0
+expect_eq "the request, seen by the HTTP dissector" \
+    "$(jq -r 'select(.type=="http") | "\(.method) \(.uri) \(.status)"' "$TMP/live.json")" "GET /hello.txt 200"
+expect_match "stats event at the end" "$TMP/live.json" '^\{"type":"stats","packets":[1-9]'
+expect_match "packets and kernel drops on stderr" "$TMP/live.err" \
+    '^lyncflow: [0-9]+ packets captured, [0-9]+ dropped by the kernel$'
