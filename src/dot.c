@@ -14,7 +14,7 @@
 
 #define FONT "Helvetica"
 #define MAX_NAMES_SHOWN 12 /* per listener; the rest is counted */
-#define MAX_CLIENT_NODES 8
+#define MAX_CLIENT_NODES 6
 
 /* A growing text buffer for labels. */
 struct buf {
