@@ -496,26 +496,50 @@ static int path_cmp(struct build *bd, const struct lf_path *a, const struct lf_p
     return sa - sb;
 }
 
+/* The network of a client edge: its text up to " (N clients)". The analysis
+ * counts clients per listener, so one network may carry several counts. */
+static size_t client_key(const struct lf_client_edge *ce)
+{
+    size_t n = strnlen(ce->clients, sizeof ce->clients);
+    for (size_t i = 0; i + 1 < n; i++)
+        if (ce->clients[i] == ' ' && ce->clients[i + 1] == '(')
+            return i;
+    return n;
+}
+
+static int client_key_cmp(const struct lf_client_edge *a, const struct lf_client_edge *b)
+{
+    size_t la = client_key(a), lb = client_key(b);
+    int c = memcmp(a->clients, b->clients, la < lb ? la : lb);
+    return c ? c : (la > lb) - (la < lb);
+}
+
 static int client_cmp(struct build *bd, const struct lf_client_edge *a, const struct lf_client_edge *b)
 {
-    int c = strncmp(a->clients, b->clients, sizeof a->clients);
+    int c = client_key_cmp(a, b);
     return c ? c : bd->lpos[a->listener] - bd->lpos[b->listener];
 }
 
-static void client_edge_out(struct build *bd, Agnode_t *from, int listener, uint64_t conns, uint64_t reqs)
+static void client_edge_out(struct build *bd, Agnode_t *from, int listener, uint64_t clients, uint64_t conns,
+                            uint64_t reqs)
 {
     Agedge_t *e = agedge(bd->g, from, bd->listener[listener], NULL, 1);
     struct buf *h = &bd->a;
     buf_clear(h);
-    buf_addf(h, "<FONT POINT-SIZE=\"9\">%llu conn<BR/>%llu req</FONT>", (unsigned long long)conns,
-             (unsigned long long)reqs);
+    buf_add(h, "<FONT POINT-SIZE=\"9\">");
+    if (clients > 1)
+        buf_addf(h, "%llu clients<BR/>", (unsigned long long)clients);
+    buf_addf(h, "%llu conn, %llu req</FONT>", (unsigned long long)conns, (unsigned long long)reqs);
     set_html(e, "label", buf_str(h));
+    set_u64(e, "lf_clients", clients);
     set_u64(e, "lf_connections", conns);
     set_u64(e, "lf_requests", reqs);
 }
 
-/* Client groups (the analysis's /24 or /64 aggregates). Beyond MAX_CLIENT_NODES
- * the busiest keep their node and the rest share one "other clients" node. */
+/* One node per client network (the analysis aggregates by /24 or /64), its
+ * edges carrying the clients, connections and requests per listener. Beyond
+ * MAX_CLIENT_NODES networks the busiest keep their node and the rest share
+ * one "other clients" node. */
 static void add_clients(struct build *bd, Agraph_t *cl)
 {
     const struct lf_model *m = bd->m;
@@ -530,17 +554,19 @@ static void add_clients(struct build *bd, Agraph_t *cl)
             idx[j] = idx[j - 1];
             idx[j - 1] = t;
         }
-    /* groups: runs of one clients string in the sorted edges */
-    int group[LF_MODEL_MAX_CLIENT_EDGES], ng = 0, first[LF_MODEL_MAX_CLIENT_EDGES];
-    uint64_t weight[LF_MODEL_MAX_CLIENT_EDGES];
+    /* networks: runs of one key in the sorted edges */
+    int group[LF_MODEL_MAX_CLIENT_EDGES], ng = 0;
+    uint64_t weight[LF_MODEL_MAX_CLIENT_EDGES], most[LF_MODEL_MAX_CLIENT_EDGES];
     for (int i = 0; i < k; i++) {
         const struct lf_client_edge *ce = &m->client_edges[idx[i]];
-        if (i == 0 || strncmp(ce->clients, m->client_edges[idx[i - 1]].clients, sizeof ce->clients) != 0) {
-            first[ng] = i;
-            weight[ng++] = 0;
+        if (i == 0 || client_key_cmp(ce, &m->client_edges[idx[i - 1]]) != 0) {
+            weight[ng] = most[ng] = 0;
+            ng++;
         }
         group[i] = ng - 1;
         weight[ng - 1] += ce->connections + ce->requests;
+        if (ce->clients_n > most[ng - 1])
+            most[ng - 1] = ce->clients_n;
     }
     uint8_t keep[LF_MODEL_MAX_CLIENT_EDGES];
     memset(keep, 1, sizeof keep);
@@ -557,47 +583,48 @@ static void add_clients(struct build *bd, Agraph_t *cl)
         for (int i = MAX_CLIENT_NODES - 1; i < ng; i++)
             keep[order[i]] = 0;
     }
-    uint64_t other_conns[LF_TOPO_MAX_LISTENERS] = {0}, other_reqs[LF_TOPO_MAX_LISTENERS] = {0}, other_clients = 0;
+    uint64_t o_clients[LF_TOPO_MAX_LISTENERS] = {0}, o_conns[LF_TOPO_MAX_LISTENERS] = {0},
+             o_reqs[LF_TOPO_MAX_LISTENERS] = {0}, other_clients = 0;
     uint8_t other_to[LF_TOPO_MAX_LISTENERS] = {0};
     int other_groups = 0;
     for (int i = 0; i < k; i++) {
         const struct lf_client_edge *ce = &m->client_edges[idx[i]];
-        int g = group[i];
+        int g = group[i], first = i == 0 || group[i - 1] != g;
         if (!keep[g]) {
-            if (first[g] == i) {
+            if (first) {
                 other_groups++;
-                other_clients += ce->clients_n;
+                other_clients += most[g];
             }
             other_to[ce->listener] = 1;
-            other_conns[ce->listener] += ce->connections;
-            other_reqs[ce->listener] += ce->requests;
+            o_clients[ce->listener] += ce->clients_n;
+            o_conns[ce->listener] += ce->connections;
+            o_reqs[ce->listener] += ce->requests;
             continue;
         }
         struct buf *b = &bd->b;
         buf_clear(b);
         buf_add(b, "clients:");
-        buf_plain(b, ce->clients, sizeof ce->clients);
+        buf_plain(b, ce->clients, client_key(ce));
         Agnode_t *node = agnode(bd->g, (char *)buf_str(b), 0);
         if (!node) {
             node = agnode(cl, (char *)buf_str(b), 1);
             struct buf *h = &bd->a;
             buf_clear(h);
             buf_add(h, "<B>");
-            buf_html(h, ce->clients, sizeof ce->clients);
+            buf_html(h, ce->clients, client_key(ce));
             buf_add(h, "</B>");
             set_html(node, "label", buf_str(h));
             set(node, "lf_kind", "clients");
-            set_u64(node, "lf_clients_n", ce->clients_n);
+            set_u64(node, "lf_clients_n", most[g]);
         }
-        client_edge_out(bd, node, ce->listener, ce->connections, ce->requests);
+        client_edge_out(bd, node, ce->listener, ce->clients_n, ce->connections, ce->requests);
     }
     if (!other_groups)
         return;
     Agnode_t *node = agnode(cl, "clients:(other)", 1);
     struct buf *h = &bd->a;
     buf_clear(h);
-    buf_addf(h, "<B>other clients</B><BR/><FONT POINT-SIZE=\"9\">%d networks, %llu clients</FONT>", other_groups,
-             (unsigned long long)other_clients);
+    buf_addf(h, "<B>other clients</B><BR/><FONT POINT-SIZE=\"9\">%d networks</FONT>", other_groups);
     set_html(node, "label", buf_str(h));
     set(node, "lf_kind", "clients");
     set_u64(node, "lf_clients_n", other_clients);
@@ -607,7 +634,7 @@ static void add_clients(struct build *bd, Agraph_t *cl)
             if (bd->lpos[j] == i)
                 li = j;
         if (li >= 0 && other_to[li])
-            client_edge_out(bd, node, li, other_conns[li], other_reqs[li]);
+            client_edge_out(bd, node, li, o_clients[li], o_conns[li], o_reqs[li]);
     }
 }
 

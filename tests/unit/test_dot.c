@@ -198,7 +198,7 @@ static struct lf_model *broken_model(void)
     p->status_class[2] = 4;
 
     add_clients(m, "198.51.100.0/24 (3 clients)", dir, 3, 3, 5);
-    add_clients(m, "198.51.100.0/24 (3 clients)", fe, 3, 2, 4);
+    add_clients(m, "198.51.100.0/24 (2 clients)", fe, 2, 2, 4); /* the same network, counted per listener */
 
     struct lf_ev_finding *f = &m->findings[m->nfindings++];
     f->severity = LF_SEV_ERROR;
@@ -367,6 +367,16 @@ static void test_broken_structure(void **state)
     assert_string_equal(attr(fe, "lf_names"), "evil<b>&\"x\".contoso.com,feweb.contoso.com");
     assert_non_null(strstr(attr(fe, "label"), "evil&lt;b&gt;&amp;&quot;x&quot;.contoso.com"));
 
+    /* one node for the network, its client counts on the edges */
+    Agraph_t *cl = agsubg(g, "cluster_clients", 0);
+    assert_int_equal(agnnodes(cl), 1);
+    e = edge_between(g, "clients:198.51.100.0/24", "listener:public-dir");
+    assert_string_equal(attr(e, "lf_clients"), "3");
+    assert_non_null(strstr(attr(e, "label"), "3 clients<BR/>3 conn, 5 req"));
+    e = edge_between(g, "clients:198.51.100.0/24", "listener:public-fe");
+    assert_string_equal(attr(e, "lf_clients"), "2");
+    assert_string_equal(attr(agnode(g, "clients:198.51.100.0/24", 0), "lf_clients_n"), "3");
+
     /* findings of warning and error severity at the foot */
     const char *gl = attr(g, "label");
     assert_non_null(strstr(gl, "<B>director-unpublished</B> dirweb.contoso.com"));
@@ -525,16 +535,18 @@ static void test_clients_folded(void **state)
     Agraph_t *cl = agsubg(g, "cluster_clients", 0);
     assert_non_null(cl);
     assert_int_equal(agnnodes(cl), 6);
-    assert_null(agnode(g, "clients:198.51.106.0/24 (2 clients)", 0));
-    assert_non_null(agnode(g, "clients:198.51.107.0/24 (2 clients)", 0));
-    assert_non_null(agnode(g, "clients:198.51.111.0/24 (2 clients)", 0));
+    assert_null(agnode(g, "clients:198.51.106.0/24", 0));
+    assert_non_null(agnode(g, "clients:198.51.107.0/24", 0));
+    assert_non_null(agnode(g, "clients:198.51.111.0/24", 0));
     Agnode_t *other = agnode(g, "clients:(other)", 0);
     assert_non_null(other);
     assert_string_equal(attr(other, "lf_clients_n"), "14");
-    assert_non_null(strstr(attr(other, "label"), "7 networks, 14 clients"));
+    assert_non_null(strstr(attr(other, "label"), "7 networks"));
     Agedge_t *e = edge_between(g, "clients:(other)", "listener:public-fe");
     assert_string_equal(attr(e, "lf_requests"), "91"); /* 10+11+...+16 */
     assert_string_equal(attr(e, "lf_connections"), "7");
+    assert_string_equal(attr(e, "lf_clients"), "14");
+    assert_non_null(strstr(attr(e, "label"), "14 clients<BR/>7 conn, 91 req"));
     e = edge_between(g, "clients:(other)", "listener:public-dir");
     assert_string_equal(attr(e, "lf_requests"), "7");
     agclose(g);
