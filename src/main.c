@@ -446,6 +446,9 @@ int main(int argc, char **argv)
                 "%zu pre-master secrets not for any --rsa-key",
                 (unsigned long long)stats.tls_decrypted, (unsigned long long)stats.tls_no_secret,
                 (unsigned long long)stats.tls_decrypt_failures, lf_keystore_rsa_mismatches(ks));
+    if (lf_keystore_unsupported(ks))
+        lf_warn("TLS: %zu handshakes with a cipher suite or version that cannot be decrypted",
+                lf_keystore_unsupported(ks));
     if (cfg.iface)
         fprintf(stderr, "lyncflow: %llu packets captured, %llu dropped by the kernel\n",
                 (unsigned long long)stats.packets, (unsigned long long)stats.drops);

@@ -733,6 +733,7 @@ struct dirstate {
     uint64_t seq;
     uint8_t secret[SECRET_MAX]; /* TLS 1.3 current traffic secret */
     uint8_t secret_len;
+    uint8_t opened; /* a record of the current keys verified */
 };
 
 struct lf_tlsdec {
@@ -740,6 +741,7 @@ struct lf_tlsdec {
     const struct suite *suite;
     uint16_t client_version, version, cipher;
     uint8_t ch_seen, sh_seen, hrr, tls13, ems, etm, cke_seen, dead, has_master, rsa_counted;
+    uint8_t early; /* the ClientHello offered 0-RTT data */
     uint8_t client_random[RANDOM_LEN], server_random[RANDOM_LEN];
     uint8_t sid[32], sid_len, sh_sid[32], sh_sid_len;
     uint8_t ticket[32], has_ticket;
@@ -978,6 +980,7 @@ static int install12(struct lf_tlsdec *d, int dir)
     }
     OPENSSL_cleanse(kb, sizeof kb);
     s->seq = 0;
+    s->opened = 0;
     s->active = rc == 0;
     return rc;
 }
@@ -994,6 +997,7 @@ static int install13(struct lf_tlsdec *d, int dir)
         rc = cipher_setup(d, s, key);
     OPENSSL_cleanse(key, sizeof key);
     s->seq = 0;
+    s->opened = 0;
     s->active = rc == 0;
     return rc;
 }
@@ -1037,6 +1041,7 @@ static void parse_client_hello(struct lf_tlsdec *d, struct lf_cur b, const uint8
     if (!second) {
         /* a new handshake (the first, or a renegotiation) */
         d->sh_seen = d->hrr = d->tls13 = d->ems = d->etm = d->cke_seen = d->has_master = d->has_ticket = 0;
+        d->early = 0;
         d->rsa_key = -1;
         d->suite = NULL;
         OPENSSL_cleanse(d->master, sizeof d->master);
@@ -1053,6 +1058,8 @@ static void parse_client_hello(struct lf_tlsdec *d, struct lf_cur b, const uint8
     while (lf_cur_ok(&ext) && lf_cur_left(&ext) >= 4) {
         uint16_t type = lf_cur_u16(&ext);
         struct lf_cur e = lf_cur_sub(&ext, lf_cur_u16(&ext));
+        if (type == 0x002a)
+            d->early = 1;
         if (type == 0x0023 && lf_cur_left(&e)) {
             unsigned hl = 0;
             if (EVP_Digest(lf_cur_ptr(&e), lf_cur_left(&e), d->ticket, &hl, EVP_sha256(), NULL) > 0 && hl == 32)
@@ -1440,6 +1447,11 @@ done:
     if (r != LF_DEC_OK) {
         d->failures++;
         *outlen = 0;
-    }
+        /* 0-RTT: an EndOfEarlyData under the early key precedes the client's
+         * first handshake record, which keeps sequence number 0 */
+        if (d->tls13 && d->early && dir == 0 && s->phase == 1 && !s->opened)
+            s->seq = seq;
+    } else
+        s->opened = 1;
     return r;
 }

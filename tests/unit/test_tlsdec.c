@@ -329,6 +329,34 @@ static void test_rfc8448_records(void **state)
     lf_keystore_free(ks);
 }
 
+/* 0-RTT offered: a client record under the early key (EndOfEarlyData) fails without using up sequence number 0. */
+static void test_tls13_early_data(void **state)
+{
+    (void)state;
+    struct lf_keystore *ks = rfc8448_keystore();
+    for (int early = 0; early < 2; early++) {
+        struct lf_tlsdec *d = lf_tlsdec_new(ks);
+        uint8_t msg[1024], out[1024], inner, junk[40];
+        size_t n = unhex(r8448_ch, msg, sizeof msg), outlen;
+        assert_int_equal(msg[3], 0xc0);
+        assert_int_equal(msg[50], 0x91); /* the extensions' length */
+        if (early) {
+            memcpy(msg + n, "\x00\x2a\x00\x00", 4);
+            n += 4;
+            msg[3] += 4;
+            msg[50] += 4;
+        }
+        lf_tlsdec_handshake(d, 0, msg, n);
+        n = unhex(r8448_sh, msg, sizeof msg);
+        lf_tlsdec_handshake(d, 1, msg, n);
+        memset(junk, 0x33, sizeof junk);
+        assert_int_equal(lf_tlsdec_record(d, 0, 23, 0x0303, junk, sizeof junk, out, &outlen, &inner), LF_DEC_FAIL);
+        assert_int_equal(open_hex(d, 0, r8448_cfin, out, &outlen, &inner), early ? LF_DEC_OK : LF_DEC_FAIL);
+        lf_tlsdec_free(d);
+    }
+    lf_keystore_free(ks);
+}
+
 /* KeyUpdate: the client's next records use HKDF-Expand-Label(secret, "traffic upd"). */
 static void test_tls13_key_update_and_hrr(void **state)
 {
@@ -988,6 +1016,7 @@ int main(void)
         cmocka_unit_test(test_rfc8448_traffic_keys),
         cmocka_unit_test(test_rfc8448_records),
         cmocka_unit_test(test_tls13_key_update_and_hrr),
+        cmocka_unit_test(test_tls13_early_data),
         cmocka_unit_test(test_keylog_parse),
         cmocka_unit_test(test_pcapng_secrets),
         cmocka_unit_test(test_tls12_ciphers),
