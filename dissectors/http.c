@@ -101,6 +101,13 @@ static int cur_prefix(struct lf_cur c, const char *lit, int nocase)
     return 1;
 }
 
+/* Splits off the bytes up to (not including) the first `stop` or the end. */
+static struct lf_cur take_until(struct lf_cur *c, uint8_t stop)
+{
+    long at = lf_cur_find(c, stop);
+    return lf_cur_sub(c, at < 0 ? lf_cur_left(c) : (size_t)at);
+}
+
 static enum lf_probe http_probe(const uint8_t *data, size_t len, enum lf_dir dir)
 {
     if (!len)
@@ -132,6 +139,21 @@ static enum lf_probe http_probe(const uint8_t *data, size_t len, enum lf_dir dir
             ok = 1;
         else if ((ok = cur_prefix(t, "http", 1)) < 0)
             return LF_PROBE_MAYBE;
+        if (!ok && first > ' ' && first < 0x7f) {
+            /* another target ("GET . HTTP/1.0"): the line must end in an HTTP version */
+            struct lf_cur line = take_until(&t, '\n');
+            if (!lf_cur_left(&t))
+                return LF_PROBE_MAYBE;
+            size_t ll = lf_cur_left(&line);
+            struct lf_cur end = line;
+            if (ll)
+                lf_cur_skip(&end, ll - 1);
+            if (peek(&end) == '\r')
+                ll--;
+            if (ll >= 9)
+                lf_cur_skip(&line, ll - 9);
+            ok = ll >= 9 && cur_prefix(line, " HTTP/1.", 0) == 1;
+        }
         if (ok)
             return dir == LF_C2S ? LF_PROBE_YES : LF_PROBE_MAYBE;
     }
@@ -227,13 +249,6 @@ static void skip_ows(struct lf_cur *c)
 {
     while (lf_cur_left(c) && is_ows(peek(c)))
         lf_cur_skip(c, 1);
-}
-
-/* Splits off the bytes up to (not including) the first `stop` or the end. */
-static struct lf_cur take_until(struct lf_cur *c, uint8_t stop)
-{
-    long at = lf_cur_find(c, stop);
-    return lf_cur_sub(c, at < 0 ? lf_cur_left(c) : (size_t)at);
 }
 
 /* The cursor's window with trailing OWS removed (a cursor over the value). */
@@ -379,17 +394,17 @@ static enum line_res request_line(struct http_state *st, struct lf_flowctx *fc, 
     for (struct lf_cur m = method; lf_cur_left(&m);)
         if (!is_tchar(lf_cur_u8(&m)))
             return LINE_SKIP;
-    /* the version is after the last space */
-    struct lf_cur rest = c, target = c;
+    /* the target runs to the next space (as most servers read it); the version is the last word */
+    struct lf_cur target = take_until(&c, ' ');
+    struct lf_cur rest = c;
     size_t last = 0, n = 0;
     for (struct lf_cur t = c; lf_cur_left(&t); n++)
         if (lf_cur_u8(&t) == ' ')
             last = n + 1;
     if (!last)
         return LINE_SKIP;
-    target = trim_right(lf_cur_sub(&rest, last - 1));
-    lf_cur_skip(&rest, 1);
-    if (!lf_cur_left(&target) || cur_prefix(rest, "HTTP/", 0) != 1)
+    lf_cur_skip(&rest, last);
+    if (cur_prefix(rest, "HTTP/", 0) != 1)
         return LINE_SKIP;
     if (cur_eq_nocase(method, "pri") && cur_eq_nocase(rest, "http/2.0")) {
         struct http_req *r = req_push(st, fc, d->start_ts ? d->start_ts : fc->ts);

@@ -306,6 +306,30 @@ static void test_response_without_request(void **state)
 
 /* Picked up mid-stream: the first bytes of each direction are the tail of a
  * body; what follows is parsed. */
+/* Request lines as scanners send them: a target that is not a path, spaces
+ * inside the target (it ends at the first one), an empty target. */
+static void test_odd_request_lines(void **state)
+{
+    (void)state;
+    struct tf *t = tf_new(&lf_dissector_http);
+    tf_str(t, LF_C2S, "GET . HTTP/1.0\r\n\r\n"
+                      "GET /cgi-bin/netsonar;cat /etc/passwd|?data=Download HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                      "GET  /two-spaces HTTP/1.1\r\nHost: www.lan:8080\r\n\r\n");
+    assert_false(t->left);
+    tf_end(t);
+    assert_int_equal(t->n, 3);
+    assert_string_equal(t->ev[0].u.http.uri, ".");
+    assert_string_equal(t->ev[1].u.http.uri, "/cgi-bin/netsonar;cat");
+    assert_string_equal(t->ev[1].u.http.host, "127.0.0.1");
+    assert_string_equal(t->ev[2].u.http.uri, "");
+    assert_string_equal(t->ev[2].u.http.host, "www.lan:8080");
+    /* no version at the end: not a request line */
+    t = (tf_free(t), tf_new(&lf_dissector_http));
+    tf_str(t, LF_C2S, get_req);
+    assert_int_equal(tf_str(t, LF_C2S, "GET /x RTSP/1.0\r\n"), LF_DIS_ERROR);
+    tf_free(t);
+}
+
 static void test_midstream(void **state)
 {
     (void)state;
@@ -550,12 +574,18 @@ static void test_probe(void **state)
         {"GET ", LF_C2S, LF_PROBE_MAYBE},
         {"GET h", LF_C2S, LF_PROBE_MAYBE},
         {"HTT", LF_S2C, LF_PROBE_MAYBE},
-        {"GET sip:x SIP/2.0", LF_C2S, LF_PROBE_NO},
+        {"GET sip:x SIP/2.0\r\n", LF_C2S, LF_PROBE_NO},
+        {"GET sip:x SIP/2.0", LF_C2S, LF_PROBE_MAYBE},
         {"GETX / HTTP/1.1", LF_C2S, LF_PROBE_NO},
         {"get / HTTP/1.1", LF_C2S, LF_PROBE_NO},
         {"\x16\x03\x01\x00\xc8\x01", LF_C2S, LF_PROBE_NO},
         {"SSH-2.0-OpenSSH", LF_S2C, LF_PROBE_NO},
         {"INVITE sip:a@b SIP/2.0", LF_C2S, LF_PROBE_NO},
+        {"GET . HTTP/1.0\r\nUser-Agent: x\r\n", LF_C2S, LF_PROBE_YES},
+        {"GET . HTTP/1.0\n", LF_C2S, LF_PROBE_YES},
+        {"GET . HTTP/1.0", LF_C2S, LF_PROBE_MAYBE},
+        {"GET . RTSP/1.0\r\n", LF_C2S, LF_PROBE_NO},
+        {"GET .\r\n", LF_C2S, LF_PROBE_NO},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         enum lf_probe p = lf_dissector_http.probe((const uint8_t *)cases[i].s, strlen(cases[i].s), cases[i].dir);
@@ -580,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_head_and_no_body),
         cmocka_unit_test(test_body_until_close),
         cmocka_unit_test(test_response_without_request),
+        cmocka_unit_test(test_odd_request_lines),
         cmocka_unit_test(test_midstream),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_truncated),
