@@ -741,17 +741,20 @@ static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc)
         emit_event(st, fc);
 }
 
+/* A plaintext or decrypted alert. The first one is kept, unless a fatal one
+ * follows a warning; a fatal alert ends the handshake and sends the event. */
 static void on_alert(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *p, size_t n)
 {
     struct lf_ev_tls *t = &st->ev.u.tls;
     if (n < 2 || st->emitted)
         return;
-    if (!t->alert_from) {
+    if (!t->alert_from || (t->alert_level != 2 && p[0] == 2)) {
         t->alert_level = p[0];
         t->alert_desc = p[1];
         t->alert_from = logical(st, dir) == LF_C2S ? 'c' : 's';
     }
-    emit_event(st, fc);
+    if (p[0] == 2)
+        emit_event(st, fc);
 }
 
 static void inner_flowctx(struct tls_state *st, const struct lf_flowctx *fc)

@@ -470,6 +470,43 @@ static void test_alert_from_server(void **state)
     free(cs.p);
 }
 
+/* A warning (unrecognized_name after the ServerHello, as in http_ipv6.pcap)
+ * does not end the handshake: the certificate that follows is still read; a
+ * later fatal alert replaces the warning and sends the event. */
+static void test_warning_alert_keeps_going(void **state)
+{
+    (void)state;
+    struct blob cs = load("curl-c2s.bin"), sc = load("curl-s2c.bin");
+    static const uint8_t warn[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x70};  /* warning unrecognized_name */
+    static const uint8_t fatal[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x2a}; /* fatal bad_certificate */
+    for (int with_fatal = 0; with_fatal < 2; with_fatal++) {
+        struct conn *c = conn_new();
+        conn_feed(c, LF_C2S, cs.p, CURL_CH_END);
+        conn_feed(c, LF_S2C, sc.p, 107); /* ServerHello */
+        conn_feed(c, LF_S2C, warn, sizeof warn);
+        conn_feed(c, LF_S2C, sc.p + 107, CURL_S2C_FLIGHT - 107);
+        assert_int_equal(c->nev, 0);
+        if (with_fatal) {
+            conn_feed(c, LF_C2S, fatal, sizeof fatal);
+            assert_int_equal(c->nev, 1);
+        } else {
+            conn_feed(c, LF_C2S, cs.p + CURL_CH_END, CURL_C2S_FIN - CURL_CH_END);
+            conn_feed(c, LF_S2C, sc.p + CURL_S2C_FLIGHT, CURL_S2C_FIN - CURL_S2C_FLIGHT);
+            assert_int_equal(c->nev, 0);
+            conn_feed(c, LF_C2S, cs.p + CURL_C2S_FIN, cs.n - CURL_C2S_FIN); /* application data */
+            assert_int_equal(c->nev, 1);
+        }
+        const struct lf_ev_tls *t = &c->ev[0].u.tls;
+        assert_curl_cert(t);
+        assert_int_equal(t->alert_from, with_fatal ? 'c' : 's');
+        assert_int_equal(t->alert_level, with_fatal ? 2 : 1);
+        assert_int_equal(t->alert_desc, with_fatal ? 42 : 112);
+        conn_free(c);
+    }
+    free(cs.p);
+    free(sc.p);
+}
+
 /* The client refuses the server's certificate after the server's flight. */
 static void test_alert_from_client_after_cert(void **state)
 {
@@ -874,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_garbage_lengths),
         cmocka_unit_test(test_alert_from_server),
         cmocka_unit_test(test_alert_from_client_after_cert),
+        cmocka_unit_test(test_warning_alert_keeps_going),
         cmocka_unit_test(test_tls13_cert_encrypted),
         cmocka_unit_test(test_ja4_spec_vector),
         cmocka_unit_test(test_hello_retry_request),
