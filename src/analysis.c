@@ -364,7 +364,9 @@ static long stitch_candidate(struct lf_analysis *an, const struct lf_event *ev, 
             if (http_same_request(ev, &p->ev))
                 rank = 3;
         } else if (ev->type == LF_EV_TLS) {
-            if (name[0] && lf_strcaseeq(name, p->name))
+            /* the same SNI says which front leg, unless the proxy names every back leg after the server */
+            int generic = server >= 0 && lf_strcaseeq(name, an->model.servers[server].fqdn);
+            if (name[0] && lf_strcaseeq(name, p->name) && !generic)
                 rank = 3;
             else if (server >= 0 && p->named == server)
                 rank = 2;
@@ -791,6 +793,11 @@ static void signin_remove_step(struct lf_signin *s, uint64_t seq)
 
 static void apply_flow(struct lf_step *st, const struct conn *c);
 
+static int trivial_path(const char *uri)
+{
+    return lf_strcaseprefix(uri, "/favicon.ico") || lf_strcaseprefix(uri, "/robots.txt");
+}
+
 static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
 {
     const struct lf_event *ev = &p->ev;
@@ -846,6 +853,8 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
             st.failed = 1;
             struct conn *c = conn_get(an, ev->flow_id, 0);
             LF_SET(st.reason, c && c->closed == 2 ? "reset, no response" : "no response");
+        } else if (st.status >= 400 && st.status != 401 && st.status < 500 && trivial_path(h->uri)) {
+            /* a browser's favicon: not part of anything */
         } else if (st.status >= 400 && st.status != 401) {
             st.failed = 1;
             snprintf(st.reason, sizeof st.reason, "HTTP %u%s", st.status,

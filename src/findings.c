@@ -14,7 +14,8 @@
 #define LONGPOLL_OK_US (800 * 1000000LL)
 
 struct srv_stats {
-    uint64_t named_front, named_fail, fail_4xx, fail_5xx, fail_reset, fail_noresp, fail_alert;
+    uint64_t named_front, fail_4xx, fail_5xx, fail_reset, fail_noresp, fail_alert;
+    uint64_t tls, tls_fwd, http, http_served;
     uint16_t last_status;
     uint64_t reached, internal_port;
     uint16_t internal_port_no;
@@ -292,23 +293,26 @@ void lf_findings_observe(struct lf_findings *f, const struct lf_obs *o)
             LF_SET(s->name, o->name);
         }
         s->named_front++;
-        if (o->failed) {
-            s->named_fail++;
-            uint16_t st = ev->type == LF_EV_HTTP ? ev->u.http.status : 0;
-            if (ev->type == LF_EV_TLS)
-                s->fail_alert++;
-            else if (st == 502 || st == 503)
+        if (ev->type == LF_EV_TLS) {
+            s->tls++;
+            s->tls_fwd += ev->stitched;
+            s->fail_alert += (uint64_t)o->failed;
+        } else if (ev->stitched || ev->u.http.server_fqdn[0]) {
+            s->http++;
+            s->http_served++; /* a server answered it */
+        } else {
+            s->http++;
+            uint16_t st = ev->u.http.status;
+            if (st == 502 || st == 503)
                 s->fail_5xx++;
             else if (st == 404 || st == 421 || st == 403)
                 s->fail_4xx++;
-            else if (st)
-                s->named_fail--; /* answered by something: not a sign of a missing rule */
-            else if (strstr(o->reason, "reset"))
+            else if (!st && strstr(o->reason, "reset"))
                 s->fail_reset++;
-            else
+            else if (!st)
                 s->fail_noresp++;
-            if (ev->type == LF_EV_HTTP && ev->u.http.status)
-                s->last_status = ev->u.http.status;
+            if (st >= 400)
+                s->last_status = st;
         }
     }
     if (o->side == LF_SIDE_BACK && o->server >= 0) {
@@ -396,6 +400,36 @@ static void add(struct lf_model *m, lf_time ts, enum lf_severity sev, const char
 
 static const char *lname(const struct lf_model *m, int l) { return l >= 0 ? m->listeners[l].name : "?"; }
 
+/* Whether some sign-in that asked for name went on to a working home-pool step (1 also when none asked). */
+static int signins_got_past(const struct lf_model *m, const char *name)
+{
+    int used = 0;
+    for (uint32_t i = 0; i < m->nsignins; i++) {
+        const struct lf_signin *si = &m->signins[i];
+        uint32_t k = 0;
+        while (k < si->nsteps && !lf_strcaseeq(si->steps[k].host, name))
+            k++;
+        if (k == si->nsteps)
+            continue;
+        used = 1;
+        for (; k < si->nsteps; k++) {
+            const struct lf_step *st = &si->steps[k];
+            int ok = st->kind == LF_EV_HTTP ? st->status >= 200 && st->status < 400 : 1;
+            if (st->phase == 4 && ok && !st->failed)
+                return 1;
+        }
+    }
+    return !used;
+}
+
+static int has_san_record(const struct lf_findings *f, const char *name)
+{
+    for (int i = 0; i < f->nsan; i++)
+        if (lf_strcaseeq(f->san[i].sni, name))
+            return 1;
+    return 0;
+}
+
 static void unpublished(struct lf_findings *f, struct lf_model *m)
 {
     for (int i = 0; i < m->nservers; i++) {
@@ -403,29 +437,40 @@ static void unpublished(struct lf_findings *f, struct lf_model *m)
         const struct lf_node *n = &m->servers[i];
         if (n->role != LF_ROLE_DIRECTOR && n->role != LF_ROLE_FRONTEND)
             continue;
-        /* the proxy itself refused, or the capture shows back legs and none to this server */
-        if (!s->named_front || s->reached ||
-            !(f->back_pcap || s->fail_4xx || s->fail_5xx || s->fail_reset || s->fail_noresp))
-            continue;
-        int dir = n->role == LF_ROLE_DIRECTOR;
-        char a[64], how[256] = "";
-        size_t k = 0;
-        if (s->fail_4xx || s->fail_5xx)
-            k += (size_t)snprintf(how + k, sizeof how - k, "; %llu answered %u by the proxy itself",
-                                  (unsigned long long)(s->fail_4xx + s->fail_5xx), s->last_status);
-        if (s->fail_reset && k < sizeof how)
-            k += (size_t)snprintf(how + k, sizeof how - k, "; %llu reset", (unsigned long long)s->fail_reset);
-        if (s->fail_noresp && k < sizeof how)
-            k += (size_t)snprintf(how + k, sizeof how - k, "; %llu without a response",
-                                  (unsigned long long)s->fail_noresp);
-        if (s->fail_alert && k < sizeof how)
-            snprintf(how + k, sizeof how - k, "; %llu ended by a TLS alert", (unsigned long long)s->fail_alert);
         const char *subject = n->fqdn[0] ? n->fqdn : s->name;
+        if (!s->named_front || has_san_record(f, subject))
+            continue;
+        uint64_t refused = s->fail_4xx + s->fail_5xx + s->fail_reset + s->fail_noresp;
+        char how[320] = "";
+        if (s->http) {
+            /* requests readable: none answered by a server, some refused by the proxy */
+            if (s->http_served || !refused)
+                continue;
+            size_t k = (size_t)snprintf(how, sizeof how, "%llu requests for it on listener %s, none answered by a "
+                                        "server (no X-MS-Server-Fqdn, no request from the proxy to one)",
+                                        (unsigned long long)s->http, lname(m, s->listener));
+            if ((s->fail_4xx || s->fail_5xx) && k < sizeof how)
+                k += (size_t)snprintf(how + k, sizeof how - k, "; %llu answered %u by the proxy itself",
+                                      (unsigned long long)(s->fail_4xx + s->fail_5xx), s->last_status);
+            if (s->fail_reset && k < sizeof how)
+                k += (size_t)snprintf(how + k, sizeof how - k, "; %llu reset", (unsigned long long)s->fail_reset);
+            if (s->fail_noresp && k < sizeof how)
+                snprintf(how + k, sizeof how - k, "; %llu closed without a response",
+                         (unsigned long long)s->fail_noresp);
+        } else {
+            /* names only: no connection for it went on to a server, and no sign-in got past it */
+            if (s->tls_fwd || !f->back_pcap || signins_got_past(m, subject))
+                continue;
+            snprintf(how, sizeof how, "%llu connections for it on listener %s, none followed by a connection from "
+                     "the proxy to %s%s, and no sign-in went on to a working home-pool request after it",
+                     (unsigned long long)s->tls, lname(m, s->listener), n->name, s->reached ? "" : " (nothing reached it)");
+        }
+        int dir = n->role == LF_ROLE_DIRECTOR;
+        char a[64];
         add(m, s->first_front, LF_SEV_ERROR, dir ? "director-unpublished" : "frontend-unpublished", subject,
-            "%s (the %s's external web services) is not published: %llu requests/connections for it on listener %s"
-            "%s; nothing reached %s (%s). Add a publishing rule https://%s/* to %s's external web site (port 4443)%s",
-            subject, dir ? "Director" : "Front End pool", (unsigned long long)s->named_front, lname(m, s->listener),
-            how, n->name, lf_addr_format(&n->addr, a, sizeof a), subject, n->name,
+            "%s (the %s's external web services) is not published: %s. Add a publishing rule https://%s/* to %s "
+            "(%s, its external web site)%s",
+            subject, dir ? "Director" : "Front End pool", how, subject, n->name, lf_addr_format(&n->addr, a, sizeof a),
             dir ? "; web ticket and certificate requests go there"
                 : "; address book, group expansion and UCWA requests go there");
         path_code(m, -1, i, dir ? "director-unpublished" : "frontend-unpublished", 1);

@@ -685,9 +685,9 @@ static void test_director_unpublished(void **state)
             const struct lf_ev_finding *f = &r->keep.ev[i].u.finding;
             assert_int_equal(f->severity, LF_SEV_ERROR);
             assert_string_equal(f->subject, "dirweb.contoso.com");
-            assert_non_null(strstr(f->message, "2 requests/connections for it on listener public-dir"));
-            assert_non_null(strstr(f->message, "answered 404 by the proxy"));
-            assert_non_null(strstr(f->message, "nothing reached dir01 (10.0.1.10:4443)"));
+            assert_non_null(strstr(f->message, "2 requests for it on listener public-dir, none answered by a server"));
+            assert_non_null(strstr(f->message, "2 answered 404 by the proxy itself"));
+            assert_non_null(strstr(f->message, "to dir01 (10.0.1.10:4443"));
             assert_non_null(strstr(f->message, "https://dirweb.contoso.com/*"));
         }
     const struct lf_model *m = lf_analysis_model(r->an);
@@ -696,6 +696,23 @@ static void test_director_unpublished(void **state)
             assert_true(m->paths[i].failing);
             assert_string_equal(m->paths[i].finding_codes, "director-unpublished");
         }
+    run_free(r);
+}
+
+/* The Director answers some of its requests (X-MS-Server-Fqdn): a 404 on one path is not a missing rule. */
+static void test_director_published_with_404(void **state)
+{
+    (void)state;
+    struct run *r = run_new(1);
+    const char *cli = "198.51.100.7:50000";
+    struct lf_event e = http(r->t, 3, cli, L_DIR, "dirweb.contoso.com", "GET", "/WebTicket/WebTicketService.svc/mex", 200);
+    LF_SET(e.u.http.server_fqdn, "dir01.contoso.local");
+    lf_analysis_event(r->an, &e);
+    e = http(r->t + 1000, 3, cli, L_DIR, "dirweb.contoso.com", "GET", "/nothing/here", 404);
+    lf_analysis_event(r->an, &e);
+    finish(r);
+    assert_int_equal(count_findings(r, "director-unpublished"), 0);
+    assert_string_equal(find_ev(r, LF_EV_HTTP, 0, "/WebTicket/WebTicketService.svc/mex")->server_name, "dir01");
     run_free(r);
 }
 
@@ -911,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_requests_through_stitched_connection),
         cmocka_unit_test(test_flow_roles),
         cmocka_unit_test(test_director_unpublished),
+        cmocka_unit_test(test_director_published_with_404),
         cmocka_unit_test(test_frontend_unpublished_tls_only),
         cmocka_unit_test(test_simple_url_not_director),
         cmocka_unit_test(test_bridge_internal_port),
