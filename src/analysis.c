@@ -552,6 +552,33 @@ static const char *agent_of(const char *ua)
     return "other";
 }
 
+/* "bob" for "sip:bob@contoso.com", "CONTOSO\\bob" and "bob@contoso.com"; "" for a bare name, which
+ * says too little to tell two users apart. */
+static void user_key(const char *u, char *out, size_t size)
+{
+    out[0] = 0;
+    if (lf_strcaseprefix(u, "sip:"))
+        u += 4;
+    const char *bs = strchr(u, '\\');
+    int qualified = bs || strchr(u, '@');
+    if (!qualified)
+        return;
+    if (bs)
+        u = bs + 1;
+    lf_strncpy_n(out, size, u, strcspn(u, "@"));
+    for (char *p = out; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p + 32);
+}
+
+static int users_differ(const char *a, const char *b)
+{
+    char ka[128], kb[128];
+    user_key(a, ka, sizeof ka);
+    user_key(b, kb, sizeof kb);
+    return ka[0] && kb[0] && strcmp(ka, kb) != 0;
+}
+
 static char user_form(const char *u)
 {
     if (lf_strcaseprefix(u, "sip:"))
@@ -703,7 +730,7 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
                     if (run >= AUTH_LOOP)
                         snprintf(s->reason, sizeof s->reason, "401 loop: %d responses 401 on %.48s", run,
                                  s->service[0] ? s->service : s->what);
-                    else if (s->win32_status == 2148074252u)
+                    else if (s->win32_status == 2148074252u || s->ntlm_type == 3)
                         snprintf(s->reason, sizeof s->reason, "401 logon denied (wrong user name or password)");
                     else if (s->win32_status == 2148074248u)
                         snprintf(s->reason, sizeof s->reason, "401 invalid token (NTLM legs split)");
@@ -749,7 +776,7 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
 }
 
 static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr *client, const char *user,
-                                    lf_time ts, int phase)
+                                    const char *ua, lf_time ts, int phase)
 {
     struct lf_model *m = &an->model;
     for (uint32_t k = m->nsignins, seen = 0; k-- > 0 && seen < SIGNIN_SCAN; seen++) {
@@ -758,8 +785,10 @@ static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr
             continue;
         if (ts - s->end > SIGNIN_GAP_US)
             break;
-        if (user[0] && s->user[0] && user_form(user) == user_form(s->user) && !lf_strcaseeq(user, s->user))
-            continue;
+        if (user[0] && s->user[0] && users_differ(user, s->user))
+            continue; /* another user behind the same address */
+        if (ua[0] && s->user_agent[0] && strcmp(ua, s->user_agent) != 0)
+            continue; /* another client program on the same address */
         if (phase == 1 && phase_rank(s->phase) >= 4)
             break; /* a new discovery after the home pool was reached: a new sign-in */
         return s;
@@ -828,6 +857,7 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
         st.decrypted = h->decrypted;
         st.from_iis = strcmp(h->source, "iis") == 0;
         st.duration_us = h->latency_us;
+        st.ntlm_type = h->ntlm_type;
         if (p->partner.have) {
             if (!st.status)
                 st.status = p->partner.status;
@@ -880,15 +910,17 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
     if (c && c->signin && c->signin <= m->nsignins && (!user[0] || !m->signins[c->signin - 1].user[0]))
         s = &m->signins[c->signin - 1];
     if (!s || (s && ev->ts - s->end > SIGNIN_GAP_US))
-        s = signin_for(an, &ev->client, user, ev->ts, phase_hint);
+        s = signin_for(an, &ev->client, user, agent_ua, ev->ts, phase_hint);
     if (!s)
         return;
     if (c)
         c->signin = s->id;
-    if (!s->user[0] && user[0])
-        LF_SET(s->user, user);
-    if (!s->agent[0] && agent_ua[0])
+    if (user[0] && (!s->user[0] || (user_form(user) == 's' && user_form(s->user) != 's')))
+        LF_SET(s->user, user); /* the sip URI reads best */
+    if (!s->user_agent[0] && agent_ua[0]) {
+        LF_SET(s->user_agent, agent_ua);
         LF_SET(s->agent, agent_of(agent_ua));
+    }
     /* a request on a connection replaces the connection's TLS step */
     if (ev->type == LF_EV_HTTP && c && c->tls_seq) {
         for (uint32_t i = 0; i < s->nsteps; i++)

@@ -216,9 +216,10 @@ static void observe_ntlm(struct lf_findings *f, const struct lf_obs *o)
         add_split(f, o, 1);
         return;
     }
-    if (!ev->flow_id || (h->ntlm_type != 1 && h->ntlm_type != 3))
+    /* type 2: the request carried a type 1 and the answer its challenge */
+    if (!ev->flow_id || !h->ntlm_type)
         return;
-    if (h->ntlm_type == 1) {
+    if (h->ntlm_type == 1 || h->ntlm_type == 2) {
         struct ntlm1 *n = &f->ntlm[f->ntlm_next];
         f->ntlm_next = (f->ntlm_next + 1) % NTLM_PENDING;
         n->used = 1;

@@ -63,6 +63,7 @@ struct lf_step {
     uint8_t recovered;     /* failed, but a later step of the same service succeeded */
     char reason[96];       /* why it failed, when failed */
     uint16_t tls_version;  /* TLS steps: the negotiated version, 0 when no ServerHello was seen */
+    uint8_t ntlm_type;     /* NTLM message the request carried (1, 3), 0 none */
 };
 
 struct lf_signin {
@@ -70,6 +71,7 @@ struct lf_signin {
     struct lf_addr client;
     char user[128];
     char agent[96];        /* client kind from the user agent: "Lync 2010", ... */
+    char user_agent[160];  /* the first User-Agent seen; another one on the same address is another sign-in */
     lf_time start, end;
     struct lf_step *steps; /* owned by the model */
     uint32_t nsteps, capsteps;
