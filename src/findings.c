@@ -243,7 +243,8 @@ static void observe_ntlm(struct lf_findings *f, const struct lf_obs *o)
     }
     if (!best)
         return;
-    if (best->flow_id != ev->flow_id)
+    /* split, and the server refused the authenticate leg for it (a server that copes is no problem) */
+    if (best->flow_id != ev->flow_id && h->status == 401)
         add_split(f, o, 0);
     best->used = 0;
 }

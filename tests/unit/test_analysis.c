@@ -855,6 +855,21 @@ static void test_ntlm_split(void **state)
     finish(r);
     assert_int_equal(count_findings(r, "ntlm-split"), 0);
     run_free(r);
+    /* split, but the server took the authenticate leg anyway: nothing to report */
+    r = run_new(1);
+    struct lf_event leg = http(r->t, 21, PROXY ":40000", DIR_ADDR, "dirweb.contoso.com", "POST",
+                               "/WebTicket/WebTicketService.svc", 401);
+    LF_SET(leg.u.http.auth_scheme, "NTLM");
+    leg.u.http.ntlm_type = 2;
+    lf_analysis_event(r->an, &leg);
+    leg.ts += 50000;
+    leg.flow_id = 22;
+    leg.u.http.ntlm_type = 3;
+    leg.u.http.status = 200;
+    lf_analysis_event(r->an, &leg);
+    finish(r);
+    assert_int_equal(count_findings(r, "ntlm-split"), 0);
+    run_free(r);
     /* IIS: 401.1 0x80090308 */
     r = run_new(1);
     struct lf_event ev;
