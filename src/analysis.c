@@ -907,8 +907,17 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
     int phase_hint = ev->type == LF_EV_HTTP ? service_phase(st.service) : (!strcmp(st.service, "discover") ? 1 : 0);
     struct conn *c = conn_get(an, ev->flow_id, 0);
     struct lf_signin *s = NULL;
-    if (c && c->signin && c->signin <= m->nsignins && (!user[0] || !m->signins[c->signin - 1].user[0]))
-        s = &m->signins[c->signin - 1];
+    /* the connection's sign-in, unless this request shows another user or program (the connection may
+     * have joined it on its TLS step alone, which tells neither) */
+    if (c && c->signin && c->signin <= m->nsignins) {
+        struct lf_signin *cs = &m->signins[c->signin - 1];
+        int other_user = user[0] && cs->user[0] && users_differ(user, cs->user);
+        int other_ua = agent_ua[0] && cs->user_agent[0] && strcmp(agent_ua, cs->user_agent) != 0;
+        if (!other_user && !other_ua)
+            s = cs;
+        else if (c->tls_seq)
+            signin_remove_step(cs, c->tls_seq);
+    }
     if (!s || (s && ev->ts - s->end > SIGNIN_GAP_US))
         s = signin_for(an, &ev->client, user, agent_ua, ev->ts, phase_hint);
     if (!s)
@@ -1432,6 +1441,18 @@ void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
     struct lf_model *m = &an->model;
     pthread_mutex_lock(&m->lock);
     infer_roles(an);
+    /* sign-ins left empty when their only TLS step went to another one */
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < m->nsignins; i++) {
+        if (!m->signins[i].nsteps) {
+            free(m->signins[i].steps);
+            continue;
+        }
+        m->signins[kept] = m->signins[i];
+        m->signins[kept].id = kept + 1;
+        kept++;
+    }
+    m->nsignins = kept;
     for (uint32_t i = 0; i < m->nsignins; i++)
         signin_eval(an, &m->signins[i]);
     eval_findings(an);
