@@ -779,6 +779,8 @@ static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr
                                     const char *ua, lf_time ts, int phase)
 {
     struct lf_model *m = &an->model;
+    struct lf_signin *fallback = NULL; /* a sign-in of this address whose program is not known yet */
+    int restart = 0;
     for (uint32_t k = m->nsignins, seen = 0; k-- > 0 && seen < SIGNIN_SCAN; seen++) {
         struct lf_signin *s = &m->signins[k];
         if (s->client.family != client->family || (client->family && !lf_ip_equal(&s->client, client)))
@@ -789,10 +791,19 @@ static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr
             continue; /* another user behind the same address */
         if (ua[0] && s->user_agent[0] && strcmp(ua, s->user_agent) != 0)
             continue; /* another client program on the same address */
-        if (phase == 1 && phase_rank(s->phase) >= 4)
-            break; /* a new discovery after the home pool was reached: a new sign-in */
+        if (ua[0] && !s->user_agent[0]) {
+            if (!fallback)
+                fallback = s;
+            continue;
+        }
+        if (phase == 1 && phase_rank(s->phase) >= 4) {
+            restart = 1; /* a new discovery after the home pool was reached: a new sign-in */
+            break;
+        }
         return s;
     }
+    if (!restart && fallback && !(phase == 1 && phase_rank(fallback->phase) >= 4))
+        return fallback;
     if (m->nsignins == LF_MODEL_MAX_SIGNINS) {
         m->dropped_signins++;
         return NULL;
