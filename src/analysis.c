@@ -827,6 +827,8 @@ static void signin_remove_step(struct lf_signin *s, uint64_t seq)
         if (s->steps[i].seq == seq) {
             memmove(&s->steps[i], &s->steps[i + 1], (s->nsteps - i - 1) * sizeof *s->steps);
             s->nsteps--;
+            if (i == 0 && s->nsteps)
+                s->start = s->steps[0].ts;
             return;
         }
 }
@@ -920,17 +922,20 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
     struct lf_signin *s = NULL;
     /* the connection's sign-in, unless this request shows another user or program (the connection may
      * have joined it on its TLS step alone, which tells neither) */
-    if (c && c->signin && c->signin <= m->nsignins) {
-        struct lf_signin *cs = &m->signins[c->signin - 1];
+    struct lf_signin *cs = c && c->signin && c->signin <= m->nsignins ? &m->signins[c->signin - 1] : NULL;
+    if (cs) {
         int other_user = user[0] && cs->user[0] && users_differ(user, cs->user);
         int other_ua = agent_ua[0] && cs->user_agent[0] && strcmp(agent_ua, cs->user_agent) != 0;
-        if (!other_user && !other_ua)
+        /* a sign-in of this very program, or nothing new to tell by */
+        if (!other_user && !other_ua && (cs->user_agent[0] || !agent_ua[0]) && ev->ts - cs->end <= SIGNIN_GAP_US)
             s = cs;
-        else if (c->tls_seq)
-            signin_remove_step(cs, c->tls_seq);
     }
-    if (!s || (s && ev->ts - s->end > SIGNIN_GAP_US))
+    if (!s)
         s = signin_for(an, &ev->client, user, agent_ua, ev->ts, phase_hint);
+    if (cs && s != cs && c->tls_seq) {
+        signin_remove_step(cs, c->tls_seq); /* its TLS step guessed the wrong sign-in */
+        c->tls_seq = 0;
+    }
     if (!s)
         return;
     if (c)
