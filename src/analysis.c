@@ -775,6 +775,20 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
     }
 }
 
+/* The home pool was reached: by its requests when it has any (TLS steps may be placeholders of
+ * connections whose requests are still to come, perhaps another client's), else by its connections. */
+static int reached_home(const struct lf_signin *s)
+{
+    int http = 0;
+    for (uint32_t i = 0; i < s->nsteps; i++)
+        if (s->steps[i].kind == LF_EV_HTTP) {
+            http = 1;
+            if (s->steps[i].phase == 4)
+                return 1;
+        }
+    return !http && phase_rank(s->phase) >= 4;
+}
+
 static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr *client, const char *user,
                                     const char *ua, lf_time ts, int phase)
 {
@@ -796,13 +810,13 @@ static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr
                 fallback = s;
             continue;
         }
-        if (phase == 1 && phase_rank(s->phase) >= 4) {
+        if (phase == 1 && reached_home(s)) {
             restart = 1; /* a new discovery after the home pool was reached: a new sign-in */
             break;
         }
         return s;
     }
-    if (!restart && fallback && !(phase == 1 && phase_rank(fallback->phase) >= 4))
+    if (!restart && fallback && !(phase == 1 && reached_home(fallback)))
         return fallback;
     if (m->nsignins == LF_MODEL_MAX_SIGNINS) {
         m->dropped_signins++;
