@@ -223,6 +223,16 @@ static struct http_req *req_push(struct http_state *st, struct lf_flowctx *fc, l
     return r;
 }
 
+/* Leaves the flow on bytes that are not (or no longer) HTTP: counted. */
+static void flush_all(struct http_state *st, struct lf_flowctx *fc);
+static struct lf_dres leave_malformed(struct http_state *st, struct lf_flowctx *fc, size_t consumed)
+{
+    fc->eng->stats.http_errors++;
+    flush_all(st, fc);
+    struct lf_dres r = {LF_DIS_ERROR, consumed, 0};
+    return r;
+}
+
 static void flush_all(struct http_state *st, struct lf_flowctx *fc)
 {
     struct http_dir *d = &st->d[LF_S2C];
@@ -343,7 +353,8 @@ static void www_auth_header(struct http_req *r, struct lf_cur v)
 
 /* ---- lines ---------------------------------------------------------------- */
 
-enum line_res { LINE_OK = 0, LINE_SKIP, LINE_LEAVE };
+/* LINE_LEAVE: not HTTP (counted); LINE_TUNNEL: the connection turned into another protocol. */
+enum line_res { LINE_OK = 0, LINE_SKIP, LINE_LEAVE, LINE_TUNNEL };
 
 static void count_bytes(struct http_state *st, enum lf_dir dir, uint64_t n)
 {
@@ -409,7 +420,7 @@ static enum line_res request_line(struct http_state *st, struct lf_flowctx *fc, 
     if (cur_eq_nocase(method, "pri") && cur_eq_nocase(rest, "http/2.0")) {
         struct http_req *r = req_push(st, fc, d->start_ts ? d->start_ts : fc->ts);
         r->ev.u.http.h2 = 1;
-        return LINE_LEAVE;
+        return LINE_TUNNEL;
     }
     struct http_req *r = req_push(st, fc, d->start_ts ? d->start_ts : fc->ts);
     CUR_SET(r->ev.u.http.method, method);
@@ -563,7 +574,7 @@ static enum line_res headers_end(struct http_state *st, struct lf_flowctx *fc, e
         if (status == 101 && d->h2c)
             r->ev.u.http.h2 = 1;
         message_done(st, fc, dir);
-        return LINE_LEAVE;
+        return LINE_TUNNEL;
     }
     if ((r && r->head) || status == 204 || status == 304) {
         message_done(st, fc, dir);
@@ -711,10 +722,8 @@ static struct lf_dres http_data(void *p, struct lf_flowctx *fc, enum lf_dir dir,
             d->skipped += n;
             if (nl >= 0)
                 d->skip_nl = 0;
-            if (!st->parsed_any && d->skipped > HTTP_MAX_RESYNC) {
-                flush_all(st, fc);
-                return res(LF_DIS_ERROR, c.off, 0);
-            }
+            if (!st->parsed_any && d->skipped > HTTP_MAX_RESYNC)
+                return leave_malformed(st, fc, c.off);
             continue;
         }
         if (line_state(d->state)) {
@@ -728,8 +737,7 @@ static struct lf_dres http_data(void *p, struct lf_flowctx *fc, enum lf_dir dir,
                     d->start_ts = 0;
                     continue;
                 }
-                flush_all(st, fc);
-                return res(LF_DIS_ERROR, c.off, 0);
+                return leave_malformed(st, fc, c.off);
             }
             if (nl < 0)
                 return res(LF_DIS_INCOMPLETE, c.off, 1);
@@ -743,7 +751,9 @@ static struct lf_dres http_data(void *p, struct lf_flowctx *fc, enum lf_dir dir,
             struct lf_cur line = lf_cur_sub(&c, (size_t)nl + 1);
             struct lf_cur text = lf_cur_sub(&line, tl);
             enum line_res r = handle_line(st, fc, dir, text, (size_t)nl + 1);
-            if (r == LINE_LEAVE) {
+            if (r == LINE_LEAVE)
+                return leave_malformed(st, fc, c.off);
+            if (r == LINE_TUNNEL) {
                 flush_all(st, fc);
                 return res(LF_DIS_ERROR, c.off, 0);
             }

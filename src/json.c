@@ -340,6 +340,7 @@ int lf_event_to_json(const struct lf_event *ev, char *buf, size_t size)
         jw_u64(&w, "tls_decrypt_failures", s->tls_decrypt_failures);
         jw_u64(&w, "iis_lines", s->iis_lines);
         jw_u64(&w, "iis_errors", s->iis_errors);
+        jw_u64(&w, "http_errors", s->http_errors);
         break;
     }
     }

@@ -119,6 +119,7 @@ struct lf_ev_stats {
     uint64_t stream_cap_hits, gaps, fragments, stitched;
     uint64_t tls_decrypted, tls_no_secret, tls_decrypt_failures;
     uint64_t iis_lines, iis_errors;
+    uint64_t http_errors; /* HTTP flows left on malformed or oversized messages */
 };
 
 struct lf_event {

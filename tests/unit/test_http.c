@@ -349,6 +349,7 @@ static void test_garbage(void **state)
     struct tf *t = tf_new(&lf_dissector_http);
     tf_str(t, LF_C2S, get_req);
     assert_int_equal(tf_str(t, LF_C2S, "\x16\x03\x01\x02\x01 junk\r\n"), LF_DIS_ERROR);
+    assert_int_equal(t->eng->stats.http_errors, 1);
     assert_int_equal(t->n, 1);
     assert_int_equal(t->ev[0].u.http.status, 0);
     tf_free(t);
@@ -360,6 +361,7 @@ static void test_garbage(void **state)
     memset(big, 'a', 9000);
     assert_int_equal(tf_feed(t, LF_C2S, big, 8000), LF_DIS_INCOMPLETE);
     assert_int_equal(tf_feed(t, LF_C2S, big, 1000), LF_DIS_ERROR);
+    assert_int_equal(t->eng->stats.http_errors, 1);
     assert_int_equal(t->n, 1);
     assert_string_equal(t->ev[0].u.http.uri, "/");
     tf_free(t);
@@ -394,6 +396,7 @@ static void test_garbage(void **state)
         s = tf_feed(t, LF_C2S, big, 9000);
     assert_int_equal(s, LF_DIS_ERROR);
     assert_int_equal(chunks, 117);
+    assert_int_equal(t->eng->stats.http_errors, 1);
     assert_int_equal(t->n, 0);
     free(big);
     tf_free(t);
@@ -465,6 +468,7 @@ static void test_connect_and_h2(void **state)
     assert_int_equal(tf_str(t, LF_S2C, "HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03"), LF_DIS_ERROR);
     assert_int_equal(t->n, 1);
     assert_string_equal(t->ev[0].u.http.method, "CONNECT");
+    assert_int_equal(t->eng->stats.http_errors, 0); /* a tunnel is not an error */
     assert_string_equal(t->ev[0].u.http.uri, "dirweb.contoso.com:443");
     assert_string_equal(t->ev[0].u.http.auth_scheme, "Basic");
     assert_string_equal(t->ev[0].u.http.user, "alice");
