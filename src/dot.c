@@ -243,11 +243,12 @@ static void style_unobserved(Agnode_t *n, const struct lf_node *ln)
     }
 }
 
-static void name_list(struct buf *out, const struct lf_node *n, int kind)
+/* The names of one kind (-1: all), in the given order, ',' joined. */
+static void name_list(struct buf *out, const struct lf_node *n, const int *order, int nn, int kind)
 {
-    int nn = clampi(n->nnames, LF_TOPO_MAX_NAMES);
     int first = 1;
-    for (int i = 0; i < nn; i++) {
+    for (int k = 0; k < nn; k++) {
+        int i = order[k];
         if (kind >= 0 && n->name_kind[i] != kind)
             continue;
         if (!first)
@@ -318,17 +319,13 @@ static void add_listener(struct build *bd, Agraph_t *proxy, int li)
     set(node, "lf_kind", "listener");
     set(node, "lf_addr", addr);
     buf_clear(h);
-    for (int k = 0; k < nn; k++) {
-        if (k)
-            buf_add(h, ",");
-        buf_plain(h, n->names[order[k]], sizeof n->names[order[k]]);
-    }
+    name_list(h, n, order, nn, -1);
     set(node, "lf_names", buf_str(h));
     buf_clear(h);
-    name_list(h, n, 1);
+    name_list(h, n, order, nn, 1);
     set(node, "lf_simple_urls", buf_str(h));
     buf_clear(h);
-    name_list(h, n, 2);
+    name_list(h, n, order, nn, 2);
     set(node, "lf_web_fqdns", buf_str(h));
     style_unobserved(node, n);
 }

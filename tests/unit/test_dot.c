@@ -277,7 +277,7 @@ static void test_healthy_structure(void **state)
     assert_non_null(dir);
     assert_string_equal(attr(dir, "lf_names"),
                         "dialin.contoso.com,dirweb.contoso.com,lyncdiscover.contoso.com,meet.contoso.com");
-    assert_string_equal(attr(dir, "lf_simple_urls"), "meet.contoso.com,lyncdiscover.contoso.com,dialin.contoso.com");
+    assert_string_equal(attr(dir, "lf_simple_urls"), "dialin.contoso.com,lyncdiscover.contoso.com,meet.contoso.com");
     assert_string_equal(attr(dir, "lf_web_fqdns"), "dirweb.contoso.com");
     assert_string_equal(attr(dir, "lf_addr"), "203.0.113.10:443");
     const char *label = attr(dir, "label");
