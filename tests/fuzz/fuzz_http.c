@@ -37,9 +37,21 @@ static void check_events(struct tf *t)
     t->n = 0;
 }
 
+static struct lf_engine *engine(void)
+{
+    static struct lf_engine *eng;
+    if (!eng) {
+        struct lf_config cfg;
+        lf_config_defaults(&cfg);
+        cfg.max_flows = 16;
+        eng = lf_engine_new(&cfg, tf_collect, NULL);
+    }
+    return eng;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct tf *t = tf_new(&lf_dissector_http);
+    struct tf *t = tf_new_eng(&lf_dissector_http, engine());
     size_t off = 0;
     int dir = LF_C2S, first = 1;
     while (off + 2 <= size && !t->left) {

@@ -22,6 +22,7 @@ struct tf {
     uint8_t *buf[2];
     size_t len[2], cap[2], want[2];
     int left; /* the dissector returned LF_DIS_ERROR */
+    int own_eng;
     struct lf_event ev[TF_MAX_EVENTS];
     int n;
     int dropped;
@@ -36,13 +37,23 @@ static void tf_collect(void *ctx, struct lf_event *ev)
         t->dropped++;
 }
 
-static struct tf *tf_new(const struct lf_dissector *d)
+/* A dissector run whose events go to t->ev; eng is an engine to reuse (its
+ * emit context is taken over), or NULL for one of its own. */
+static struct tf *tf_new_eng(const struct lf_dissector *d, struct lf_engine *eng)
 {
     struct tf *t = lf_xcalloc(1, sizeof *t);
-    struct lf_config cfg;
-    lf_config_defaults(&cfg);
     t->d = d;
-    t->eng = lf_engine_new(&cfg, tf_collect, t);
+    if (eng) {
+        t->eng = eng;
+        eng->emit = tf_collect;
+        eng->emit_ctx = t;
+    } else {
+        struct lf_config cfg;
+        lf_config_defaults(&cfg);
+        cfg.max_flows = 16;
+        t->eng = lf_engine_new(&cfg, tf_collect, t);
+        t->own_eng = 1;
+    }
     t->fc.flow_id = 7;
     t->fc.eng = t->eng;
     lf_addr_parse("192.0.2.1:50000", &t->fc.client);
@@ -51,6 +62,8 @@ static struct tf *tf_new(const struct lf_dissector *d)
     t->st = d->state_new(&t->fc);
     return t;
 }
+
+static struct tf *tf_new(const struct lf_dissector *d) { return tf_new_eng(d, NULL); }
 
 /* Appends bytes to one direction and runs on_data like lf_feed. Returns the
  * last status. */
@@ -106,7 +119,8 @@ static void tf_end(struct tf *t)
 static void tf_free(struct tf *t)
 {
     t->d->state_free(t->st);
-    lf_engine_free(t->eng);
+    if (t->own_eng)
+        lf_engine_free(t->eng);
     free(t->buf[0]);
     free(t->buf[1]);
     free(t);
