@@ -141,6 +141,12 @@ static struct lf_cur ntlm_field(struct lf_cur *hdr, const uint8_t *msg, size_t m
     uint16_t flen = lf_cur_u16le(hdr);
     lf_cur_u16le(hdr); /* MaximumLength: not used */
     uint32_t off = lf_cur_u32le(hdr);
+    if (!flen) { /* an empty field's offset is not looked at: senders leave any value there */
+        struct lf_cur none = lf_cur_make(msg, 0);
+        if (!lf_cur_ok(hdr))
+            *ok = 0;
+        return none;
+    }
     struct lf_cur m = lf_cur_make(msg, msglen);
     lf_cur_skip(&m, off);
     struct lf_cur s = lf_cur_sub(&m, flen);

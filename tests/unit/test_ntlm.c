@@ -134,10 +134,11 @@ static void test_lying_fields(void **state)
         assert_int_equal(lf_ntlm_parse(bad, n, &m), 0);
         assert_string_equal(m.user, "");
     }
-    /* a length of zero is an empty name, not an error */
+    /* a length of zero is an empty name, not an error, wherever its offset points */
     uint8_t empty[1024];
     memcpy(empty, msg, n);
     put16(empty + 36, 0);
+    put32(empty + 40, 0xfffffff0);
     assert_int_equal(lf_ntlm_parse(empty, n, &m), 3);
     assert_string_equal(m.user, "");
     assert_string_equal(m.domain, "CONTOSO");
@@ -153,6 +154,20 @@ static void test_lying_fields(void **state)
     memcpy(empty, msg, n);
     empty[6] = 'Q';
     assert_int_equal(lf_ntlm_parse(empty, n, &m), 0);
+}
+
+/* A NEGOTIATE without a Version, its empty domain and workstation fields
+ * pointing past its end (as some clients send it). */
+static void test_type1_empty_fields_past_end(void **state)
+{
+    (void)state;
+    uint8_t msg[32] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0, 1, 0, 0, 0, 0x07, 0x82, 0x08, 0xa2};
+    put32(msg + 20, 0x28); /* DomainNameFields: length 0, offset 40 */
+    put32(msg + 28, 0x28); /* WorkstationFields: length 0, offset 40 */
+    struct lf_ntlm m;
+    assert_int_equal(lf_ntlm_parse(msg, sizeof msg, &m), 1);
+    assert_int_equal(m.flags, 0xa2088207);
+    assert_string_equal(m.domain, "");
 }
 
 static void test_spnego_wrapped(void **state)
@@ -199,7 +214,7 @@ int main(void)
         cmocka_unit_test(test_type1),          cmocka_unit_test(test_type2),
         cmocka_unit_test(test_type3),          cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_lying_fields),   cmocka_unit_test(test_spnego_wrapped),
-        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_base64),         cmocka_unit_test(test_type1_empty_fields_past_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
