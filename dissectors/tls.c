@@ -63,7 +63,8 @@ struct tls_dir {
 };
 
 struct tls_state {
-    struct lf_event ev;     /* the pending tls event */
+    struct lf_ev_tls tls;   /* the pending tls event's fields */
+    lf_time ts;             /* its time: the ClientHello's */
     struct tls_dir d[2];
     struct lf_tlsdec *dec;
     uint8_t *plain;         /* one decrypted record (TLS_REC_MAX), allocated with dec */
@@ -133,7 +134,6 @@ static enum lf_probe tls_probe(const uint8_t *data, size_t len, enum lf_dir dir)
 static void *tls_state_new(struct lf_flowctx *fc)
 {
     struct tls_state *st = lf_xcalloc(1, sizeof *st);
-    lf_event_init(&st->ev, LF_EV_TLS, fc->ts);
     st->dec = lf_tlsdec_new(fc->eng ? fc->eng->keys : NULL);
     if (st->dec)
         st->plain = lf_xmalloc(TLS_REC_MAX);
@@ -392,7 +392,7 @@ static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc
 {
     struct ch_view v;
     memset(&v, 0, sizeof v);
-    char sni[sizeof st->ev.u.tls.sni] = "", alpn[sizeof st->ev.u.tls.alpn] = "";
+    char sni[sizeof st->tls.sni] = "", alpn[sizeof st->tls.alpn] = "";
     int ech = 0;
 
     v.legacy_version = lf_cur_u16(&m);
@@ -477,9 +477,9 @@ static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc
         }
     }
 
-    struct lf_ev_tls *t = &st->ev.u.tls;
+    struct lf_ev_tls *t = &st->tls;
     st->ch_seen = 1;
-    st->ev.ts = fc->ts;
+    st->ts = fc->ts;
     LF_SET(t->sni, sni);
     if (!st->sh_seen)
         LF_SET(t->alpn, alpn);
@@ -502,7 +502,7 @@ static void parse_server_hello(struct tls_state *st, const struct lf_flowctx *fc
     lf_cur_skip(&m, 1);
     if (!lf_cur_ok(&m))
         return;
-    char alpn[sizeof st->ev.u.tls.alpn] = "";
+    char alpn[sizeof st->tls.alpn] = "";
     if (lf_cur_left(&m) > 0) {
         struct lf_cur e = lf_cur_sub(&m, lf_cur_u16(&m));
         while (lf_cur_ok(&e) && lf_cur_left(&e) > 0) {
@@ -520,7 +520,7 @@ static void parse_server_hello(struct tls_state *st, const struct lf_flowctx *fc
         if (!lf_cur_ok(&e) || !lf_cur_ok(&m))
             return;
     }
-    struct lf_ev_tls *t = &st->ev.u.tls;
+    struct lf_ev_tls *t = &st->tls;
     if (!memcmp(random, hrr_random, sizeof random))
         st->hrr = 1;
     st->sh_seen = 1;
@@ -532,7 +532,7 @@ static void parse_server_hello(struct tls_state *st, const struct lf_flowctx *fc
         t->h2 = !strcmp(alpn, "h2");
     }
     if (!st->ch_seen)
-        st->ev.ts = fc->ts;
+        st->ts = fc->ts;
 }
 
 static void name_text(X509_NAME *name, char *out, size_t size)
@@ -560,7 +560,7 @@ static lf_time asn1_time(const ASN1_TIME *a)
 /* The leaf certificate, parsed once per connection. */
 static void parse_leaf(struct tls_state *st, const uint8_t *der, size_t len)
 {
-    struct lf_ev_tls *t = &st->ev.u.tls;
+    struct lf_ev_tls *t = &st->tls;
     const unsigned char *p = der;
     st->cert_done = 1;
     X509 *x = d2i_X509(NULL, &p, (long)len);
@@ -720,17 +720,27 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
     if (st->emitted || (!st->ch_seen && !st->sh_seen) || !fc->eng)
         return;
     st->emitted = 1;
-    struct lf_event *ev = &st->ev;
-    struct lf_ev_tls *t = &ev->u.tls;
-    ev->flow_id = fc->flow_id;
-    ev->client = st->swapped ? fc->server : fc->client;
-    ev->server = st->swapped ? fc->client : fc->server;
-    if (!ev->ts)
-        ev->ts = fc->ts;
+    struct lf_event ev;
+    lf_event_init(&ev, LF_EV_TLS, st->ts ? st->ts : fc->ts);
+    struct lf_ev_tls *t = &st->tls;
+    ev.flow_id = fc->flow_id;
+    ev.client = st->swapped ? fc->server : fc->client;
+    ev.server = st->swapped ? fc->client : fc->server;
     t->cert_encrypted = is_tls13(st->version) && !st->cert_seen;
     t->decrypting = st->dec && (st->decrypted_any || lf_tlsdec_has_keys(st->dec));
     t->decrypt_failures = st->failures;
-    lf_emit(fc->eng, ev);
+    ev.u.tls = *t;
+    lf_emit(fc->eng, &ev);
+    /* the handshake is over: its buffers come back, allocated again only for a
+     * later message that spans records (TLS 1.3 KeyUpdate, tickets) */
+    for (int i = 0; i < 2; i++) {
+        struct tls_dir *d = &st->d[i];
+        if (d->hs_len == 0) {
+            free(d->hs);
+            d->hs = NULL;
+            d->hs_cap = 0;
+        }
+    }
 }
 
 /* An application data record that is not read: the handshake is over once the
@@ -745,7 +755,7 @@ static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc)
  * follows a warning; a fatal alert ends the handshake and sends the event. */
 static void on_alert(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *p, size_t n)
 {
-    struct lf_ev_tls *t = &st->ev.u.tls;
+    struct lf_ev_tls *t = &st->tls;
     if (n < 2 || st->emitted)
         return;
     if (!t->alert_from || (t->alert_level != 2 && p[0] == 2)) {
@@ -764,7 +774,7 @@ static void inner_flowctx(struct tls_state *st, const struct lf_flowctx *fc)
         st->ifc.client = fc->server;
         st->ifc.server = fc->client;
     }
-    st->ifc.sni = st->ev.u.tls.sni;
+    st->ifc.sni = st->tls.sni;
     st->ifc.decrypted = 1;
 }
 
@@ -781,7 +791,7 @@ static void on_plain_appdata(struct tls_state *st, struct lf_flowctx *fc, enum l
     enum lf_dir dir = logical(st, wire_dir);
     if (!st->emitted) {
         if (dir == LF_C2S && n >= sizeof h2_preface - 1 && !memcmp(p, h2_preface, sizeof h2_preface - 1))
-            st->ev.u.tls.h2 = 1;
+            st->tls.h2 = 1;
         emit_event(st, fc);
     }
     if (st->inner_state == INNER_NONE || n == 0)
@@ -970,9 +980,9 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
                 st->roles_known = 1;
                 st->swapped = dir == LF_S2C;
                 st->ch_seen = 1;
-                st->ev.ts = fc->ts;
-                st->ev.u.tls.sslv2_hello = 1;
-                st->ev.u.tls.client_version = ver;
+                st->ts = fc->ts;
+                st->tls.sslv2_hello = 1;
+                st->tls.client_version = ver;
             }
             continue;
         }
