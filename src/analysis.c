@@ -77,6 +77,7 @@ struct lf_analysis {
     uint8_t server_reached[LF_TOPO_MAX_SERVERS];
     /* inferred role evidence per server */
     uint32_t auth_services[LF_TOPO_MAX_SERVERS], home_services[LF_TOPO_MAX_SERVERS];
+    uint32_t simple_seen[LF_TOPO_MAX_SERVERS]; /* simple-URL requests/connections it answered */
     /* distinct clients per client edge */
     struct lf_addr edge_net[LF_MODEL_MAX_CLIENT_EDGES];
     struct lf_addr edge_ips[LF_MODEL_MAX_CLIENT_EDGES][EDGE_IPS];
@@ -1180,10 +1181,18 @@ static void observe_failure(const struct pend *p, struct conn *c, int *failed, c
     }
 }
 
-/* Roles of servers not in the topology file, from the services they answered. */
+/* Roles of servers not in the topology file, from the services they answered: CertProv or WebTicket
+ * alone, a Director; ABS, GroupExpansion, UCWA or RGS, a Front End. */
 static void infer_roles(struct lf_analysis *an)
 {
     struct lf_model *m = &an->model;
+    /* names only: the simple URLs are published to the Director, so the one server that got them is
+     * the Director and the others Front Ends */
+    int with_simple = 0, without = 0;
+    for (int i = 0; i < m->nservers; i++) {
+        with_simple += an->simple_seen[i] > 0;
+        without += an->simple_seen[i] == 0 && m->servers[i].observed;
+    }
     for (int i = 0; i < m->nservers; i++) {
         if (m->servers[i].configured)
             continue;
@@ -1192,6 +1201,8 @@ static void infer_roles(struct lf_analysis *an)
             r = LF_ROLE_FRONTEND;
         else if (an->auth_services[i])
             r = LF_ROLE_DIRECTOR;
+        else if (with_simple == 1 && without >= 1 && m->servers[i].observed)
+            r = an->simple_seen[i] ? LF_ROLE_DIRECTOR : LF_ROLE_FRONTEND;
         if (m->servers[i].role != r) {
             m->servers[i].role = r;
             model_changed(an);
@@ -1257,22 +1268,18 @@ static void release_one(struct lf_analysis *an)
         c->flow_end = ev->u.flow.end;
     }
     int srv = p->server;
-    if (p->side == LF_SIDE_BACK && srv >= 0) {
+    if (p->side == LF_SIDE_BACK && srv >= 0)
         an->server_reached[srv] = 1;
-        if (ev->type == LF_EV_HTTP) {
-            int ph = service_phase(ev->service);
-            if (ph == 2 || ph == 3)
-                an->auth_services[srv]++;
-            else if (ph == 4)
-                an->home_services[srv]++;
-        }
-    }
-    if (p->side == LF_SIDE_FRONT && p->stitched && p->server >= 0 && ev->type == LF_EV_HTTP) {
-        int ph = service_phase(ev->service);
-        if (ph == 2 || ph == 3)
-            an->auth_services[p->server]++;
-        else if (ph == 4)
-            an->home_services[p->server]++;
+    /* what a server answered, for guessing the roles of servers not in the topology file */
+    if (srv >= 0 && (p->side == LF_SIDE_BACK || p->stitched)) {
+        const char *svc = ev->service;
+        if (ev->type == LF_EV_HTTP && (!strcmp(svc, "certprov") || !strcmp(svc, "webticket")))
+            an->auth_services[srv]++;
+        else if (ev->type == LF_EV_HTTP && (!strcmp(svc, "abs") || !strcmp(svc, "groupexpansion") ||
+                                            !strcmp(svc, "ucwa") || !strcmp(svc, "rgs")))
+            an->home_services[srv]++;
+        if (p->side == LF_SIDE_FRONT && ev->simple_url[0])
+            an->simple_seen[srv]++;
     }
     infer_roles(an);
     enrich_fields(an, p);
