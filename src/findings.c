@@ -330,8 +330,8 @@ void lf_findings_observe(struct lf_findings *f, const struct lf_obs *o)
             s->internal_port_no = port;
         }
     }
-    /* a simple URL answered by something other than a Director */
-    if (o->server >= 0 && ev->type != LF_EV_FLOW && ev->role != LF_ROLE_DIRECTOR) {
+    /* simple URLs and who answered them (roles are judged at the end: they may be learnt late) */
+    if (o->server >= 0 && ev->type != LF_EV_FLOW) {
         const char *kind = ev->simple_url[0] ? ev->simple_url : "";
         if (!kind[0] && (!strcmp(ev->service, "meet") || !strcmp(ev->service, "dialin")))
             kind = ev->service;
@@ -491,6 +491,8 @@ static void simple_urls(struct lf_findings *f, struct lf_model *m, const struct 
     for (int i = 0; i < f->nmis; i++) {
         const struct misroute *r = &f->mis[i];
         const struct lf_node *n = &m->servers[r->server];
+        if (n->role == LF_ROLE_DIRECTOR)
+            continue;
         char subject[300];
         snprintf(subject, sizeof subject, "%s", r->name);
         add(m, r->ts, LF_SEV_WARNING, "simple-url-not-director", subject,
