@@ -168,6 +168,7 @@ static void on_stream_gap(void *ctx, int dirn, uint64_t len)
     struct engine_impl *im = ctx;
     struct lf_flow *f = im->cur;
     enum lf_dir dir = (enum lf_dir)dirn;
+    f->gaps++;
     if (f->dis_state == LF_DSTATE_PROBING) {
         f->buf[dir].len = 0; /* probe again from the bytes after the hole */
         return;
@@ -189,9 +190,10 @@ static void sync_stats(struct engine_impl *im)
     im->e.buffered = im->reasm.buffered;
 }
 
-static void on_flow_end(void *ctx, struct lf_flow *f)
+/* The connection is over for the dissectors (closed, or the flow ends): holes
+ * become gaps, a pending probe decides, on_end runs, the state is freed. */
+static void finish_dissection(struct engine_impl *im, struct lf_flow *f)
 {
-    struct engine_impl *im = ctx;
     struct lf_flow *saved = im->cur;
     im->cur = f;
     if (f->proto == 6 && f->dis_state != LF_DSTATE_NONE) {
@@ -208,6 +210,16 @@ static void on_flow_end(void *ctx, struct lf_flow *f)
         flowctx(&im->e, f, &fc);
         f->dis->on_end(f->dis_st, &fc);
     }
+    leave(im, f);
+    lf_stream_release(&im->reasm, &f->st[LF_C2S]);
+    lf_stream_release(&im->reasm, &f->st[LF_S2C]);
+    im->cur = saved;
+}
+
+static void on_flow_end(void *ctx, struct lf_flow *f)
+{
+    struct engine_impl *im = ctx;
+    finish_dissection(im, f);
     struct lf_event ev;
     lf_event_init(&ev, LF_EV_FLOW, f->first);
     ev.flow_id = f->id;
@@ -224,10 +236,9 @@ static void on_flow_end(void *ctx, struct lf_flow *f)
     fl->closed = f->closed;
     fl->rst_from = f->rst_from;
     fl->answered = f->pkts[LF_S2C] > 0;
-    fl->gaps = f->st[LF_C2S].gaps + f->st[LF_S2C].gaps;
+    fl->gaps = f->gaps;
     lf_emit(&im->e, &ev);
     sync_stats(im);
-    im->cur = saved;
 }
 
 struct lf_engine *lf_engine_new(const struct lf_config *cfg, void (*emit)(void *, struct lf_event *), void *emit_ctx)
@@ -307,6 +318,10 @@ void lf_engine_packet(struct lf_engine *eng, int linktype, lf_time ts, const uin
     struct lf_flow *f = lf_flowtab_packet(eng->flows, &p, ts, wirelen, &dir);
     if (p.proto == 6 && p.frag == LF_FRAG_NONE)
         tcp_payload(im, f, dir, &p);
+    /* Closed (FIN both ways, or RST): the dissectors are done now; the flow
+     * itself lingers to count the last ACKs. */
+    if (f->closed && f->dis_state != LF_DSTATE_NONE)
+        finish_dissection(im, f);
     sync_stats(im);
 }
 

@@ -6,8 +6,12 @@
  * payload pointer points into the caller's frame and is valid as long as the
  * frame is. Supported: Ethernet (802.1Q, QinQ 0x88a8/0x9100 tags), Linux
  * cooked SLL and SLL2, raw IP (DLT_RAW, LINKTYPE_IPV4/IPV6), BSD null and
- * loopback (either byte order); IPv4 with options, IPv6 with hop-by-hop,
- * routing, destination options, fragment and AH headers; TCP and UDP.
+ * loopback (either byte order), PPP and Cisco HDLC; MPLS and PPPoE inside
+ * Ethernet; IPv4 with options, IPv6 with hop-by-hop, routing, destination
+ * options, fragment and AH headers; TCP and UDP. Tunnels are followed to the
+ * innermost packet, at most 4 deep: IP in IP (4, 41), GRE, GTP-U (UDP 2152)
+ * and VXLAN (UDP 4789); a UDP tunnel whose inner packet does not decode is
+ * kept as the UDP packet it is.
  */
 #ifndef LYNCFLOW_DECODE_H
 #define LYNCFLOW_DECODE_H
@@ -43,9 +47,10 @@ struct lf_pkt {
     size_t paywire;          /* payload bytes the headers announce (>= paylen; more when snaplen cut it) */
 };
 
-/* Decodes one frame. Returns LF_DEC_OK with *p filled, LF_DEC_IGNORED for
- * frames that carry no IP packet (or an IP protocol other than TCP/UDP is
- * still LF_DEC_OK with proto set), LF_DEC_MALFORMED when a header is short. */
+/* Decodes one frame. Returns LF_DEC_OK with *p filled (an IP protocol other
+ * than TCP/UDP is LF_DEC_OK too, with proto set and no ports), LF_DEC_IGNORED
+ * for frames that carry no IP packet or a link type not listed above, and
+ * LF_DEC_MALFORMED when a header is short or inconsistent. */
 enum lf_decode_status lf_decode(int linktype, const uint8_t *frame, size_t caplen, struct lf_pkt *p);
 
 /* Whether lf_decode knows this DLT link type. */

@@ -20,8 +20,9 @@
  *
  * Lifetime: a flow ends (the end callback runs, then the flow is freed)
  *   - when idle longer than tcp_idle_s / udp_idle_s (lf_flowtab_expire);
- *   - LF_FLOW_LINGER_S after it closed (FIN both ways, or RST), so the last
- *     ACKs and retransmissions still count in it;
+ *   - LF_FLOW_LINGER_S after its last packet once it closed (FIN both ways,
+ *     or RST), so the last ACKs and retransmitted FINs still count in it (the
+ *     engine finishes the flow's dissection at the close itself);
  *   - at once when a new SYN reuses the 5-tuple of a closed flow;
  *   - when the table is full and a new flow needs a slot: the least recently
  *     seen flow is evicted (counted in stats.evicted);
@@ -39,7 +40,7 @@
 #include "lyncflow/event.h"
 #include "lyncflow/stream.h"
 
-#define LF_FLOW_LINGER_S 10
+#define LF_FLOW_LINGER_S 60 /* as long as TIME_WAIT on Linux */
 
 enum lf_flow_list { LF_LIST_TCP = 0, LF_LIST_UDP, LF_LIST_CLOSED, LF_LIST_N };
 
@@ -60,6 +61,7 @@ struct lf_flow {
     uint8_t closed;            /* 0 open, 1 FIN both ways, 2 RST */
     uint8_t rst_from;          /* 'c' or 's' */
     uint8_t in_use;
+    uint32_t gaps;             /* reassembly holes reported, both directions */
     struct lf_stream st[2];
     /* dissection, driven by the engine; freed by the table */
     const struct lf_dissector *dis;

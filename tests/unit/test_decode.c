@@ -385,6 +385,130 @@ static void test_udp(void **state)
         assert_int_equal(lf_decode(DLT_RAW, b.b, n, &p), LF_DEC_MALFORMED);
 }
 
+/* Outer IPv4 header (20 bytes) announcing `inner` bytes of protocol proto. */
+static void outer4(struct buf *b, uint8_t proto, size_t inner)
+{
+    put8(b, 0x45);
+    put8(b, 0);
+    put16(b, (uint16_t)(20 + inner));
+    put32(b, 0);
+    put8(b, 64);
+    put8(b, proto);
+    put16(b, 0);
+    put32(b, 0x0a000001);
+    put32(b, 0x0a000002);
+}
+
+static void outer_udp(struct buf *b, uint16_t dport, size_t inner)
+{
+    outer4(b, 17, 8 + inner);
+    put16(b, 40000);
+    put16(b, dport);
+    put16(b, (uint16_t)(8 + inner));
+    put16(b, 0);
+}
+
+static void test_tunnels(void **state)
+{
+    (void)state;
+    struct buf in = {.n = 0};
+    ipv4(&in, 0);
+    struct lf_pkt p;
+    /* IPv4 in IPv4 */
+    struct buf b = {.n = 0};
+    outer4(&b, 4, in.n);
+    put(&b, in.b, in.n);
+    assert_int_equal(lf_decode(DLT_RAW, b.b, b.n, &p), LF_DEC_OK);
+    check_tcp4(&p);
+    /* GRE with a key */
+    b.n = 0;
+    outer4(&b, 47, 8 + in.n);
+    put16(&b, 0x2000);
+    put16(&b, 0x0800);
+    put32(&b, 42);
+    put(&b, in.b, in.n);
+    assert_int_equal(lf_decode(DLT_RAW, b.b, b.n, &p), LF_DEC_OK);
+    check_tcp4(&p);
+    check_truncations(DLT_RAW, &b);
+    /* GTP-U T-PDU with a sequence number */
+    b.n = 0;
+    outer_udp(&b, 2152, 12 + in.n);
+    put8(&b, 0x32);
+    put8(&b, 0xff);
+    put16(&b, (uint16_t)(4 + in.n));
+    put32(&b, 0x1234);
+    put32(&b, 0);
+    put(&b, in.b, in.n);
+    assert_int_equal(lf_decode(DLT_RAW, b.b, b.n, &p), LF_DEC_OK);
+    check_tcp4(&p);
+    /* a GTP port carrying something else stays the UDP packet it is */
+    b.b[28] = 0x00;
+    assert_int_equal(lf_decode(DLT_RAW, b.b, b.n, &p), LF_DEC_OK);
+    assert_int_equal(p.proto, 17);
+    assert_int_equal(p.dst.port, 2152);
+    /* VXLAN */
+    b.n = 0;
+    outer_udp(&b, 4789, 8 + 14 + in.n);
+    put32(&b, 0x08000000);
+    put32(&b, 0x00000100);
+    put(&b, "\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x08\x00", 14);
+    put(&b, in.b, in.n);
+    assert_int_equal(lf_decode(DLT_RAW, b.b, b.n, &p), LF_DEC_OK);
+    check_tcp4(&p);
+    /* tunnels nested beyond the limit stop at the last decoded layer */
+    b.n = 0;
+    for (int i = 0; i < 6; i++)
+        outer4(&b, 4, in.n + 20 * (size_t)(5 - i));
+    put(&b, in.b, in.n);
+    assert_int_equal(lf_decode(DLT_RAW, b.b, b.n, &p), LF_DEC_OK);
+    assert_int_equal(p.proto, 4);
+    assert_int_equal(p.src.port, 0);
+}
+
+static void test_ppp_hdlc_mpls_pppoe(void **state)
+{
+    (void)state;
+    struct buf in = {.n = 0};
+    ipv4(&in, 0);
+    struct lf_pkt p;
+    struct buf b = {.n = 0};
+    put(&b, "\xff\x03\x00\x21", 4); /* PPP in HDLC framing */
+    put(&b, in.b, in.n);
+    assert_int_equal(lf_decode(DLT_PPP, b.b, b.n, &p), LF_DEC_OK);
+    check_tcp4(&p);
+    check_truncations(DLT_PPP_SERIAL, &b);
+    b.n = 0;
+    put(&b, "\x21", 1); /* compressed protocol field */
+    put(&b, in.b, in.n);
+    assert_int_equal(lf_decode(DLT_PPP, b.b, b.n, &p), LF_DEC_OK);
+    check_tcp4(&p);
+    b.n = 0;
+    put(&b, "\x0f\x00\x08\x00", 4); /* Cisco HDLC */
+    put(&b, in.b, in.n);
+    assert_int_equal(lf_decode(DLT_C_HDLC, b.b, b.n, &p), LF_DEC_OK);
+    check_tcp4(&p);
+    assert_int_equal(lf_decode(DLT_PPP, b.b, b.n, &p), LF_DEC_OK); /* Cisco HDLC under a PPP link type */
+    check_tcp4(&p);
+    check_truncations(DLT_C_HDLC, &b);
+    b.n = 0;
+    put(&b, "\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x88\x47", 14);
+    put32(&b, 0x00010040); /* label 16 */
+    put32(&b, 0x00020140); /* label 32, bottom of stack */
+    put(&b, in.b, in.n);
+    assert_int_equal(lf_decode(DLT_EN10MB, b.b, b.n, &p), LF_DEC_OK);
+    check_tcp4(&p);
+    check_truncations(DLT_EN10MB, &b);
+    b.n = 0;
+    put(&b, "\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x88\x64", 14);
+    put(&b, "\x11\x00\x00\x01", 4);
+    put16(&b, (uint16_t)(2 + in.n));
+    put16(&b, 0x0021);
+    put(&b, in.b, in.n);
+    assert_int_equal(lf_decode(DLT_EN10MB, b.b, b.n, &p), LF_DEC_OK);
+    check_tcp4(&p);
+    check_truncations(DLT_EN10MB, &b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +523,8 @@ int main(void)
         cmocka_unit_test(test_ipv4_fragments),
         cmocka_unit_test(test_inconsistent_lengths),
         cmocka_unit_test(test_udp),
+        cmocka_unit_test(test_tunnels),
+        cmocka_unit_test(test_ppp_hdlc_mpls_pppoe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
