@@ -426,8 +426,7 @@ class Client(threading.Thread):
     def seq_e(self):
         names = self.lab.names
         meet = self.url(names["meet"], "/%s/K7Q2M3ZD" % self.user)
-        r = self.curl([Transfer("GET", meet, accept="text/html"),
-                       Transfer("GET", self.url(names["meet"], "/favicon.ico"), accept="image/*")])
+        r = self.curl([Transfer("GET", meet, accept="text/html")])
         if r[0].status == 200:
             self.pause()
             self.curl([Transfer("GET", self.url(names["meet"], "/lwa/WebPages/LwaClient.aspx?meeturl=" + meet),
