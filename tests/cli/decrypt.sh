@@ -19,10 +19,10 @@ reqs() {
 }
 # tshark_reqs PCAP OPTION: the same from tshark (pipelined requests in one frame split apart)
 tshark_reqs() {
-    tshark -r "$1" -o "$2" -Y http.request -T fields -E 'aggregator=|' -e ip.dst -e http.request.method -e http.host \
-        -e http.request.uri 2>/dev/null |
-        awk -F '\t' -v OFS='\t' '{ n = split($2, m, "|"); split($3, h, "|"); split($4, u, "|")
-                                   for (i = 1; i <= n; i++) print $1, m[i], h[i], u[i] }' | sort
+    tshark -r "$1" -o "$2" -Y http.request -T fields -E 'aggregator=|' -e ip.dst -e ipv6.dst -e http.request.method \
+        -e http.host -e http.request.uri 2>/dev/null |
+        awk -F '\t' -v OFS='\t' '{ n = split($3, m, "|"); split($4, h, "|"); split($5, u, "|")
+                                   for (i = 1; i <= n; i++) print $1 $2, m[i], h[i], u[i] }' | sort
 }
 stat() { jq -r "select(.type==\"stats\") | .$2" "$1"; }
 
