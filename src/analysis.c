@@ -1343,7 +1343,8 @@ static void release_one(struct lf_analysis *an)
     /* sign-in steps */
     if (ev->type == LF_EV_HTTP || ev->type == LF_EV_TLS) {
         int from_iis = ev->type == LF_EV_HTTP && !strcmp(ev->u.http.source, "iis");
-        int make = p->side == LF_SIDE_FRONT || (p->side == LF_SIDE_BACK && !p->stitched && (from_iis || !an->front_seen));
+        int make = p->side == LF_SIDE_FRONT ||
+                   (p->side == LF_SIDE_BACK && !p->stitched && (from_iis || !an->front_seen));
         if (make)
             add_step(an, p, seq);
         if (c && ev->type == LF_EV_HTTP)

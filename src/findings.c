@@ -1,4 +1,4 @@
-/* findings.c: publishing mistakes (domain.md §6) named from bounded counters kept over the run, with their evidence. */
+/* findings.c: publishing mistakes (domain.md §6) named, with their evidence, from bounded counters kept over a run. */
 #include "lyncflow/findings.h"
 
 #include <stdarg.h>
@@ -465,7 +465,8 @@ static void unpublished(struct lf_findings *f, struct lf_model *m)
                 continue;
             snprintf(how, sizeof how, "%llu connections for it on listener %s, none followed by a connection from "
                      "the proxy to %s%s, and no sign-in went on to a working home-pool request after it",
-                     (unsigned long long)s->tls, lname(m, s->listener), n->name, s->reached ? "" : " (nothing reached it)");
+                     (unsigned long long)s->tls, lname(m, s->listener), n->name,
+                     s->reached ? "" : " (nothing reached it)");
         }
         int dir = n->role == LF_ROLE_DIRECTOR;
         char a[64];
@@ -499,7 +500,8 @@ static void simple_urls(struct lf_findings *f, struct lf_model *m, const struct 
             "simple URL %s (%s) was answered by %s (%s) instead of the Director %s: %llu requests/connections%s%s. "
             "With a Director, publish the simple URLs to the Director's external web services (%s, port 4443)",
             r->name, r->kind, n->name, lf_role_name((enum lf_role)n->role), m->servers[dir].name,
-            (unsigned long long)r->n, r->listener >= 0 ? " via listener " : "", r->listener >= 0 ? lname(m, r->listener) : "",
+            (unsigned long long)r->n, r->listener >= 0 ? " via listener " : "",
+            r->listener >= 0 ? lname(m, r->listener) : "",
             m->servers[dir].fqdn[0] ? m->servers[dir].fqdn : m->servers[dir].name);
         path_code(m, r->listener, r->server, "simple-url-not-director", 0);
     }
@@ -555,7 +557,8 @@ static void sans(struct lf_findings *f, struct lf_model *m)
             if (m->paths[k].listener == s->listener)
                 for (int j = 0; j < m->paths[k].nnames; j++)
                     if (lf_strcaseeq(m->paths[k].names[j], s->sni))
-                        path_code(m, s->listener, m->paths[k].server, s->cert_visible ? "san-mismatch" : "tls-alert", 1);
+                        path_code(m, s->listener, m->paths[k].server,
+                                  s->cert_visible ? "san-mismatch" : "tls-alert", 1);
     }
 }
 

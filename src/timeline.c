@@ -1,4 +1,4 @@
-/* timeline.c: the text timeline: each sign-in step by step (listener -> server, request, status, time), then findings. */
+/* timeline.c: the text timeline: each sign-in step by step (listener -> server, request, status), then findings. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +107,8 @@ static void write_signin(FILE *out, const struct lf_signin *si)
                 strchr(si->reason, ':') ? strchr(si->reason, ':') + 2 : si->reason, si->phase[0] ? si->phase : "-");
     else
         fprintf(out, "  verdict %s%s%s; phase %s\n", lf_verdict_name((enum lf_verdict)si->verdict),
-                si->verdict == LF_VERDICT_INCOMPLETE ? ": " : "", si->verdict == LF_VERDICT_INCOMPLETE ? si->reason : "",
+                si->verdict == LF_VERDICT_INCOMPLETE ? ": " : "",
+                si->verdict == LF_VERDICT_INCOMPLETE ? si->reason : "",
                 si->phase[0] ? si->phase : "-");
     fprintf(out, "  %u steps from %s over %s%s\n", si->nsteps, t0, total, si->dropped_steps ? " (some dropped)" : "");
     if (si->dropped_steps)

@@ -270,7 +270,8 @@ static void healthy_signin(struct run *r, const char *client, uint64_t flow0, lf
     lf_time t = t0;
     send_tls(r, t, df, cli, L_DIR, D);
     send_tls(r, t + 2000, fb, PROXY ":40000", DIR_ADDR, D);
-    through(r, t + 10000, cli, df, L_DIR, D, DIR_ADDR, fb, "POST", "/CertProv/CertProvisioningService.svc/mex", 200, NULL);
+    through(r, t + 10000, cli, df, L_DIR, D, DIR_ADDR, fb, "POST", "/CertProv/CertProvisioningService.svc/mex", 200,
+            NULL);
     t += 1000000;
     through(r, t, cli, df, L_DIR, D, DIR_ADDR, fb, "POST", "/WebTicket/WebTicketService.svc/mex", 200, NULL);
     through(r, t + 100000, cli, df, L_DIR, D, DIR_ADDR, fb, "POST", "/WebTicket/WebTicketService.svc", 401, NULL);
@@ -675,8 +676,8 @@ static void test_director_unpublished(void **state)
     through(r, r->t, cli, 1, L_FE, "feweb.contoso.com", FE_ADDR, 2, "GET", "/abs/handler/x", 200, NULL);
     through(r, r->t + 1000, cli, 3, L_DIR, "dirweb.contoso.com", NULL, 0, "POST", "/WebTicket/WebTicketService.svc",
             404, NULL);
-    through(r, r->t + 2000, cli, 3, L_DIR, "dirweb.contoso.com", NULL, 0, "POST", "/CertProv/CertProvisioningService.svc",
-            404, NULL);
+    through(r, r->t + 2000, cli, 3, L_DIR, "dirweb.contoso.com", NULL, 0, "POST",
+            "/CertProv/CertProvisioningService.svc", 404, NULL);
     finish(r);
     assert_int_equal(count_findings(r, "director-unpublished"), 1);
     assert_int_equal(count_findings(r, "frontend-unpublished"), 0);
@@ -705,7 +706,8 @@ static void test_director_published_with_404(void **state)
     (void)state;
     struct run *r = run_new(1);
     const char *cli = "198.51.100.7:50000";
-    struct lf_event e = http(r->t, 3, cli, L_DIR, "dirweb.contoso.com", "GET", "/WebTicket/WebTicketService.svc/mex", 200);
+    struct lf_event e =
+        http(r->t, 3, cli, L_DIR, "dirweb.contoso.com", "GET", "/WebTicket/WebTicketService.svc/mex", 200);
     LF_SET(e.u.http.server_fqdn, "dir01.contoso.local");
     lf_analysis_event(r->an, &e);
     e = http(r->t + 1000, 3, cli, L_DIR, "dirweb.contoso.com", "GET", "/nothing/here", 404);
@@ -930,7 +932,8 @@ static void test_inferred_topology(void **state)
     lf_topology_print(t, out);
     fclose(out);
     assert_non_null(strstr(buf, "inferred"));
-    assert_non_null(strstr(buf, "[server server1]\nrole = director\naddress = 10.0.1.10:4443\nfqdn = dirweb.contoso.com\n"));
+    assert_non_null(
+        strstr(buf, "[server server1]\nrole = director\naddress = 10.0.1.10:4443\nfqdn = dirweb.contoso.com\n"));
     free(buf);
     const struct lf_signin *s = only_signin(r);
     assert_int_equal(s->verdict, LF_VERDICT_COMPLETE);
