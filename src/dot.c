@@ -15,6 +15,7 @@
 #define FONT "Helvetica"
 #define MAX_NAMES_SHOWN 12 /* per listener; the rest is counted */
 #define MAX_CLIENT_NODES 6
+#define PNG_DPI "144"
 
 /* A growing text buffer for labels. */
 struct buf {
@@ -793,6 +794,7 @@ static Agraph_t *build_graph(const struct lf_model *m)
     bd.g = g;
 
     agattr(g, AGRAPH, "rankdir", "LR");
+    agattr(g, AGRAPH, "bgcolor", "white");
     agattr(g, AGRAPH, "fontname", FONT);
     agattr(g, AGRAPH, "fontsize", "12");
     agattr(g, AGRAPH, "labeljust", "l");
@@ -942,6 +944,18 @@ static GVC_t *gv_context(void)
     return gvc;
 }
 
+static int layout_render(GVC_t *gvc, Agraph_t *g, const char *format, const char *path, char *err, size_t errsize)
+{
+    gv_error[0] = 0;
+    if (gvLayout(gvc, g, "dot") != 0) {
+        snprintf(err, errsize, "%s: cannot lay out the diagram%s%s", path, gv_error[0] ? ": " : "", gv_error);
+        return -1;
+    }
+    int rc = render(gvc, g, format, path, err, errsize);
+    gvFreeLayout(gvc, g);
+    return rc;
+}
+
 int lf_dot_write(const struct lf_model *m, const char *dot_path, const char *svg_path, const char *png_path, char *err,
                  size_t errsize)
 {
@@ -969,19 +983,11 @@ int lf_dot_write(const struct lf_model *m, const char *dot_path, const char *svg
             }
         }
     }
-    if (rc == 0 && (svg_path || png_path)) {
-        gv_error[0] = 0;
-        if (gvLayout(gvc, g, "dot") != 0) {
-            snprintf(err, errsize, "%s: cannot lay out the diagram%s%s", svg_path ? svg_path : png_path,
-                     gv_error[0] ? ": " : "", gv_error);
-            rc = -1;
-        } else {
-            if (svg_path)
-                rc = render(gvc, g, "svg", svg_path, err, errsize);
-            if (rc == 0 && png_path)
-                rc = render(gvc, g, "png", png_path, err, errsize);
-            gvFreeLayout(gvc, g);
-        }
+    if (rc == 0 && svg_path)
+        rc = layout_render(gvc, g, "svg", svg_path, err, errsize);
+    if (rc == 0 && png_path) {
+        set(g, "dpi", PNG_DPI); /* the bitmap at 1.5 times the SVG's size: small labels stay legible */
+        rc = layout_render(gvc, g, "png", png_path, err, errsize);
     }
     agclose(g);
     agseterrf(old_errf);

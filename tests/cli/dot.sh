@@ -25,18 +25,20 @@ golden_cmp() {
 # gvpr reads the golden DOT of the unit tests' hand-built models the way lyncflow meant it.
 gvpr -f "$GVPR" "$G/healthy-model.dot" >"$TMP/hm" 2>"$TMP/hm.err"
 expect_eq "healthy model: listener -> server paths through gvpr" "$(grep '^path' "$TMP/hm")" \
-"path listener:public-dir -> server:dir01 used style= color=gray25 codes=
-path listener:public-fe -> server:fe01 used style= color=gray25 codes="
+"path listener:public-dir -> server:dir01 used style= color=gray25 codes= \
+names=lyncdiscover.contoso.com,dirweb.contoso.com,meet.contoso.com
+path listener:public-fe -> server:fe01 used style= color=gray25 codes= names=feweb.contoso.com"
 expect_eq "healthy model: names on each listener through gvpr" "$(grep '^listener' "$TMP/hm")" \
 "listener listener:public-dir 203.0.113.10:443 names=dialin.contoso.com,dirweb.contoso.com,\
 lyncdiscover.contoso.com,meet.contoso.com
 listener listener:public-fe 203.0.113.11:443 names=feweb.contoso.com"
 gvpr -f "$GVPR" "$G/broken-model.dot" >"$TMP/bm" 2>"$TMP/bm.err"
 expect_eq "broken model: dashed unused path, red failing paths with codes" "$(grep '^path' "$TMP/bm")" \
-"path listener:public-dir -> server:dir01 unused style=dashed color=gray25 codes=
-path listener:public-dir -> server:fe01 failing style= color=red codes=director-unpublished,wrong-pool
-path listener:public-dir -> server:(none) failing style= color=red codes=no-backend
-path listener:public-fe -> server:fe01 used style= color=gray25 codes="
+"path listener:public-dir -> server:dir01 unused style=dashed color=gray25 codes= names=dirweb.contoso.com
+path listener:public-dir -> server:fe01 failing style= color=red codes=director-unpublished,wrong-pool \
+names=dirweb.contoso.com
+path listener:public-dir -> server:(none) failing style= color=red codes=no-backend names=lyncdiscover.contoso.com
+path listener:public-fe -> server:fe01 used style= color=gray25 codes= names=feweb.contoso.com"
 expect_eq "gvpr: no complaint" "$(cat "$TMP/hm.err" "$TMP/bm.err")" ""
 
 # Any run: the three outputs, accepted by Graphviz, stderr clean.
@@ -91,3 +93,38 @@ for d in "$SAMPLES"/*/; do
     esac
 done
 [ "$n" -gt 0 ] || ok "# SKIP no lab samples in $SAMPLES yet"
+
+# What the scenarios must show, written by hand: UPDATE=1 does not touch these.
+paths() { # SCENARIO: "tail -> head state" of every listener -> server edge
+    [ -f "$TMP/$1.structure" ] && grep '^path' "$TMP/$1.structure" | cut -d' ' -f2-5
+}
+if [ -f "$SAMPLES/healthy-two-listeners/capture.pcap" ]; then
+    s=healthy-two-listeners
+    expect_eq "$s: the article's two paths, Director names to the Director, Front End to the Front End" "$(paths $s)" \
+"listener:listener-dir -> server:dir01 used
+listener:listener-fe -> server:fe01 used"
+    want='names=dialin.contoso.com,dirweb.contoso.com,lyncdiscover.contoso.com,meet.contoso.com$'
+    expect_match "$s: the Director listener served its name and the simple URLs" "$TMP/$s.structure" \
+        "^listener listener:listener-dir 127.0.0.10:443 $want"
+    expect_match "$s: the Front End listener served the pool's name alone" "$TMP/$s.structure" \
+        '^listener listener:listener-fe 127.0.0.11:443 names=feweb.contoso.com$'
+    expect_match "$s: server roles" "$TMP/$s.structure" '^server server:dir01 director 127.0.1.10:4443 fqdn=dirweb'
+    expect_nomatch "$s: nothing red, nothing dashed" "$TMP/$s.dot" 'color=red|style=dashed'
+    check "$s: the README's diagram.png is a PNG" is_png "$SAMPLES/$s/diagram.png"
+    expect_match "$s: the README shows it" "$TOP/README.md" "\(samples/$s/diagram.png\)"
+    s=director-unpublished
+    expect_eq "$s: the Director's path fails, the unused Front End path is dashed" "$(paths $s)" \
+"listener:listener-dir -> server:dir01 failing
+listener:listener-fe -> server:fe01 unused"
+    expect_match "$s: red with its finding code" "$TMP/$s.structure" \
+        '^path listener:listener-dir -> server:dir01 failing style= color=red codes=[a-z,-]*director-unpublished'
+    s=frontend-unpublished
+    expect_match "$s: the Front End's path fails" "$TMP/$s.structure" \
+        '^path listener:listener-fe -> server:fe01 failing style= color=red codes=[a-z,-]*frontend-unpublished'
+    s=simple-urls-to-frontend
+    expect_match "$s: meet and dialin reach the Front End from the Director's listener" "$TMP/$s.structure" \
+        '^path listener:listener-dir -> server:fe01 .*names=.*(meet|dialin).contoso.com'
+    s=san-missing
+    expect_match "$s: the name left out of the certificate fails on one listener" "$TMP/$s.structure" \
+        '^path listener:listener-all -> server:fe01 failing .*codes=[a-z,-]*san-mismatch'
+fi
