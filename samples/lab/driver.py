@@ -139,7 +139,7 @@ class Lab:
 
 class Client(threading.Thread):
     def __init__(self, lab, name, sequence, src, ua, user, password, delay=0.0, seed=0):
-        super().__init__(name=name)
+        super().__init__(name=name, daemon=True)
         self.lab, self.cname, self.sequence, self.src, self.ua = lab, name, sequence, src, ua
         self.user, self.password, self.delay = user, password, delay
         self.rand = random.Random(seed)

@@ -243,9 +243,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("X-Powered-By", "ASP.NET")
         for k, v in headers:
             self.send_header(k, v)
-        self.end_headers()
+        # Headers and body in one write, as IIS sends a small answer: no extra segment for delayed ACKs to hold.
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
     def not_found(self):
         self.send(404, "<html><body><h2>404 - File or directory not found.</h2></body></html>")

@@ -247,6 +247,14 @@ def wait_for(path_or_fn, timeout=10, what="ready"):
     raise RuntimeError("timed out waiting for " + what)
 
 
+def lab_ports(sc, backend_port):
+    """The (address, port) pairs the scenario listens on."""
+    out = [(l["addr"], 443) for l in sc["listeners"]]
+    for s in SERVERS.values():
+        out += [(s["ip"], 4443), (s["ip"], 443)]
+    return out
+
+
 def port_open(addr, port):
     import socket
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
@@ -274,6 +282,9 @@ def make_scenario(name, sc, ca, work, outdir, procs):
             sites.append("--site")
             sites.append(",".join([sname + "-" + access.lower(), s["role"], s["ip"], str(port), crt, key,
                                    s["server_fqdn"], fqdn, access, kl]))
+    busy = [listen_addr(a, p) for a, p in lab_ports(sc, backend_port) if port_open(a, p)]
+    if busy:
+        raise RuntimeError("something already listens on %s" % ", ".join(busy))
     ready = os.path.join(work, "standin.ready")
     standin_log = open(os.path.join(work, "standin.log"), "w")
     standin = procs.start("standin", [sys.executable, os.path.join(HERE, "iis_standin.py")] + sites +
@@ -289,8 +300,8 @@ def make_scenario(name, sc, ca, work, outdir, procs):
     run(["nginx", "-t", "-q", "-c", conf, "-p", work])
     nginx = procs.start("nginx", ["nginx", "-c", conf, "-p", work], stderr=open(os.path.join(work, "nginx.out"),
                                                                                   "w"))
-    for lst in sc["listeners"]:
-        wait_for(lambda: port_open(lst["addr"], 443) or nginx.poll() is not None, what="nginx on " + lst["addr"])
+    # nginx writes its pid file once every listener is bound.
+    wait_for(lambda: os.path.exists(os.path.join(work, "nginx.pid")) or nginx.poll() is not None, what="nginx")
     if nginx.poll() is not None:
         raise RuntimeError("nginx exited; see %s/nginx-error.log" % work)
 
@@ -330,6 +341,9 @@ def make_scenario(name, sc, ca, work, outdir, procs):
             c.join(180)
     if lab.errors:
         raise RuntimeError("; ".join(lab.errors))
+    for what, p in (("nginx", nginx), ("iis_standin", standin), ("tcpdump", tcpdump)):
+        if p.poll() is not None:
+            raise RuntimeError("%s exited during the run (status %s); see %s" % (what, p.returncode, work))
 
     time.sleep(0.3)
     procs.stop(nginx, signal.SIGQUIT)
@@ -386,6 +400,9 @@ def main():
     except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
         err = getattr(e, "stderr", None)
         print("lab.py: %s%s" % (e, (": " + err.decode().strip()) if err else ""), file=sys.stderr)
+        rc = 1
+    except (KeyboardInterrupt, SystemExit):
+        print("lab.py: interrupted; the processes it started are stopped", file=sys.stderr)
         rc = 1
     finally:
         procs.stop_all()
