@@ -724,6 +724,11 @@ static size_t suite_hashlen(const struct suite *s) { return strcmp(s->hash, "SHA
 #define V_TLS13 0x0304
 
 struct dirstate {
+    /* what the keys were made for: a renegotiation changes the connection's
+     * suite before it changes the keys */
+    const struct suite *cs;
+    uint16_t version;
+    uint8_t etm;
     EVP_CIPHER_CTX *cc;
     EVP_MAC_CTX *mac;
     uint8_t active;  /* keys installed */
@@ -740,7 +745,7 @@ struct lf_tlsdec {
     struct lf_keystore *ks;
     const struct suite *suite;
     uint16_t client_version, version, cipher;
-    uint8_t ch_seen, sh_seen, hrr, tls13, ems, etm, cke_seen, dead, has_master, rsa_counted;
+    uint8_t ch_seen, sh_seen, hrr, tls13, ems, etm, cke_seen, dead, has_master;
     uint8_t early; /* the ClientHello offered 0-RTT data */
     uint8_t client_random[RANDOM_LEN], server_random[RANDOM_LEN];
     uint8_t sid[32], sid_len, sh_sid[32], sh_sid_len;
@@ -859,7 +864,6 @@ static void rsa_master(struct lf_tlsdec *d, struct lf_cur body)
     }
     if (found < 0) {
         ks->rsa_mismatch++;
-        d->rsa_counted = 1;
         transcript_free(d);
         return;
     }
@@ -938,6 +942,9 @@ static int ensure_master(struct lf_tlsdec *d)
 
 static int cipher_setup(struct lf_tlsdec *d, struct dirstate *s, const uint8_t *key)
 {
+    s->cs = d->suite;
+    s->version = d->version;
+    s->etm = d->etm;
     if (!s->cc && !(s->cc = EVP_CIPHER_CTX_new()))
         return -1;
     if (EVP_DecryptInit_ex(s->cc, suite_cipher(d->suite), NULL, key, NULL) <= 0) {
@@ -1148,7 +1155,7 @@ static void key_update(struct lf_tlsdec *d, int dir)
     if (!s->active || s->phase != 2)
         return;
     uint8_t next[SECRET_MAX];
-    if (lf_tls13_expand_label(d->suite->hash, s->secret, s->secret_len, "traffic upd", NULL, 0, next,
+    if (lf_tls13_expand_label(s->cs->hash, s->secret, s->secret_len, "traffic upd", NULL, 0, next,
                               s->secret_len) != 0) {
         s->active = 0;
         return;
@@ -1333,15 +1340,15 @@ static long cbc_unpad(const uint8_t *p, size_t n)
     return (long)(n - pad - 1);
 }
 
-static enum lf_dec open_cbc(struct lf_tlsdec *d, struct dirstate *s, uint64_t seq, uint8_t type, uint16_t rv,
-                            const uint8_t *in, size_t len, uint8_t *out, size_t *outlen)
+static enum lf_dec open_cbc(struct dirstate *s, uint64_t seq, uint8_t type, uint16_t rv, const uint8_t *in, size_t len,
+                            uint8_t *out, size_t *outlen)
 {
-    size_t maclen = d->suite->maclen, bs = 16;
-    int explicit_iv = d->version >= V_TLS11;
+    size_t maclen = s->cs->maclen, bs = 16;
+    int explicit_iv = s->version >= V_TLS11;
     uint8_t hdr[13], iv[16];
     struct lf_cur c = lf_cur_make(in, len);
     size_t clen = len;
-    if (d->etm) {
+    if (s->etm) {
         if (len < maclen)
             return LF_DEC_FAIL;
         clen = len - maclen;
@@ -1369,7 +1376,7 @@ static enum lf_dec open_cbc(struct lf_tlsdec *d, struct dirstate *s, uint64_t se
     long plen = cbc_unpad(out, dlen);
     if (plen < 0)
         return LF_DEC_FAIL;
-    if (!d->etm) {
+    if (!s->etm) {
         if ((size_t)plen < maclen)
             return LF_DEC_FAIL;
         size_t n = (size_t)plen - maclen;
@@ -1397,7 +1404,7 @@ enum lf_dec lf_tlsdec_record(struct lf_tlsdec *d, int dir, uint8_t content_type,
     *outlen = 0;
     *inner_type = content_type;
     struct lf_cur c = lf_cur_make(in, len);
-    if (d->tls13) {
+    if (s->version == V_TLS13) {
         if (len < TAG_LEN + 1)
             goto done;
         uint8_t nonce[12], aad[5] = {content_type, (uint8_t)(record_version >> 8), (uint8_t)record_version,
@@ -1423,15 +1430,15 @@ enum lf_dec lf_tlsdec_record(struct lf_tlsdec *d, int dir, uint8_t content_type,
         }
         goto done;
     }
-    if (d->suite->kind == K_CBC) {
-        r = open_cbc(d, s, seq, content_type, record_version, in, len, out, outlen);
+    if (s->cs->kind == K_CBC) {
+        r = open_cbc(s, seq, content_type, record_version, in, len, out, outlen);
         goto done;
     }
-    size_t explicit_nonce = d->suite->kind == K_GCM ? 8 : 0;
+    size_t explicit_nonce = s->cs->kind == K_GCM ? 8 : 0;
     if (len < explicit_nonce + TAG_LEN)
         goto done;
     uint8_t nonce[12], aad[13];
-    if (d->suite->kind == K_GCM) {
+    if (s->cs->kind == K_GCM) {
         memcpy(nonce, s->iv, 4);
         lf_cur_copy(&c, nonce + 4, 8);
     } else

@@ -164,3 +164,23 @@ for s in "$SAMPLES"/*/; do
         check "$name: the same requests as tshark with the RSA key" diff "$TMP/ts" "$TMP/lf"
     fi
 done
+
+# --- every corpus capture through a live decryptor, sanitized (CORPUS=full) --
+if [ "$CORPUS" = full ] && [ -x "$LYNCFLOW_SAN" ]; then
+    n=0
+    bad=0
+    for f in "$SHARED"/corpus/ndpi/pcap/* "$SHARED"/corpus/tcpdump/*; do
+        [ -f "$f" ] || continue
+        n=$((n + 1))
+        timeout 120 "$LYNCFLOW_SAN" -r "$f" --keylog "$D/keylog.txt" --rsa-key "$D/server-key.pem" --json /dev/null \
+            >/dev/null 2>"$TMP/corpus.err"
+        rc=$?
+        if [ "$rc" -gt 1 ] || grep -qE "runtime error|AddressSanitizer|LeakSanitizer" "$TMP/corpus.err"; then
+            bad=$((bad + 1))
+            echo "#   $f: exit $rc"
+            grep -E "runtime error|ERROR|SUMMARY" "$TMP/corpus.err" | head -3 | sed 's/^/#     /'
+        fi
+    done
+    expect_ge "corpus: captures read with a key log and an RSA key" "$n" 1000
+    expect_eq "corpus: no sanitizer report, no crash" "$bad" 0
+fi

@@ -782,6 +782,20 @@ static void run12(const struct cs12 *cs)
         }
     }
     assert_int_equal(lf_tlsdec_failures(d), 1);
+    /* a renegotiation's ClientHello (inside the protected records) leaves the keys in use until the next CCS */
+    uint8_t cr2[32];
+    memset(cr2, 0x77, sizeof cr2);
+    n = hello(msg, 1, 0x0303, cr2, NULL, 0, cs->suite, NULL);
+    lf_tlsdec_handshake(d, 0, msg, n);
+    assert_true(lf_tlsdec_encrypted(d, 0, 23));
+    const uint8_t *pt = (const uint8_t *)texts[0];
+    size_t pn = strlen(texts[0]), outlen = 0;
+    uint8_t rec[2048], out[2048], inner = 0;
+    size_t rn = cs->kind == 2 ? seal_cbc(&k, 0, 3, cs->ver, pt, pn, cs->keylen, EVP_get_digestbyname(cs->mac), cs->maclen,
+                                         cs->etm, chain[0], rec)
+                              : seal_aead(cs->kind == 1, &k, 0, 3, pt, pn, cs->keylen, rec);
+    assert_int_equal(lf_tlsdec_record(d, 0, 23, cs->ver, rec, rn, out, &outlen, &inner), LF_DEC_OK);
+    assert_memory_equal(out, pt, pn);
     lf_tlsdec_free(d);
     lf_keystore_free(ks);
 }
