@@ -164,6 +164,34 @@ static void tls_state_free(void *p)
 
 static const char hexd[] = "0123456789abcdef";
 
+enum { MD_MD5, MD_SHA256 };
+
+/* A digest fetched once for the run (EVP_md5()/EVP_sha256() fetch, under
+ * OpenSSL's locks, at every use), or NULL when the provider has none. */
+static const EVP_MD *md_get(int which)
+{
+    static EVP_MD *md[2];
+    static int tried[2];
+    if (!tried[which]) {
+        tried[which] = 1;
+        md[which] = EVP_MD_fetch(NULL, which == MD_MD5 ? "MD5" : "SHA256", NULL);
+        ERR_clear_error();
+    }
+    return md[which];
+}
+
+/* The one digest context, reset by every EVP_DigestInit_ex2. */
+static EVP_MD_CTX *md_ctx(int which)
+{
+    static EVP_MD_CTX *ctx;
+    const EVP_MD *md = md_get(which);
+    if (!ctx)
+        ctx = EVP_MD_CTX_new();
+    if (!ctx || !md || !EVP_DigestInit_ex2(ctx, md, NULL))
+        return NULL;
+    return ctx;
+}
+
 static void hex_encode(const uint8_t *in, size_t n, char *out)
 {
     for (size_t i = 0; i < n; i++) {
@@ -217,14 +245,12 @@ struct ch_view {
 /* JA3 (Salesforce): MD5 of "version,ciphers,extensions,groups,point formats". */
 static void compute_ja3(const struct ch_view *v, char *out)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_MD_CTX *md = md_ctx(MD_MD5);
     uint8_t dig[EVP_MAX_MD_SIZE];
     unsigned dlen = 0;
     int first = 1;
-    if (!md || !EVP_DigestInit_ex(md, EVP_md5(), NULL)) {
-        EVP_MD_CTX_free(md);
+    if (!md)
         return;
-    }
     md_dec(md, v->legacy_version, &first, ',');
     EVP_DigestUpdate(md, ",", 1);
     struct lf_cur c = v->ciphers;
@@ -258,7 +284,6 @@ static void compute_ja3(const struct ch_view *v, char *out)
         md_dec(md, lf_cur_u8(&c), &first, '-');
     if (EVP_DigestFinal_ex(md, dig, &dlen) && dlen == 16)
         hex_encode(dig, 16, out);
-    EVP_MD_CTX_free(md);
 }
 
 static int cmp_u16(const void *a, const void *b)
@@ -288,15 +313,13 @@ static int is_alnum(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'A' && c
 /* Truncated SHA-256 of the sorted list, optionally followed by "_" and a list in wire order. */
 static void ja4_hash(const uint16_t *sorted, size_t n, struct lf_cur *tail, char out[13])
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
     uint8_t dig[EVP_MAX_MD_SIZE];
     unsigned dlen = 0;
     int first = 1;
     memcpy(out, "000000000000", 13);
-    if (n == 0 || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-        EVP_MD_CTX_free(md);
+    EVP_MD_CTX *md = n ? md_ctx(MD_SHA256) : NULL;
+    if (!md)
         return;
-    }
     for (size_t i = 0; i < n; i++)
         md_hex4(md, sorted[i], &first);
     if (tail) {
@@ -313,7 +336,6 @@ static void ja4_hash(const uint16_t *sorted, size_t n, struct lf_cur *tail, char
         hex_encode(dig, 6, hex);
         memcpy(out, hex, 13);
     }
-    EVP_MD_CTX_free(md);
 }
 
 /* JA4 (FoxIO): t<version><d|i><ciphers><extensions><alpn>_<cipher hash>_<extension hash>. */
@@ -557,20 +579,34 @@ static lf_time asn1_time(const ASN1_TIME *a)
     return (lf_time)timegm(&tm) * 1000000;
 }
 
-/* The leaf certificate, parsed once per connection. */
-static void parse_leaf(struct tls_state *st, const uint8_t *der, size_t len)
+#define TLS_FSZ(f) sizeof(((struct lf_ev_tls *)0)->f)
+#define CERT_CACHE 32 /* distinct leaf certificates remembered */
+
+/* What a leaf certificate gives the event, kept by the SHA-256 of its bytes:
+ * most connections present one of a few certificates, and d2i_X509 is by far
+ * the costliest step of a handshake. */
+struct cert_entry {
+    uint8_t key[32];
+    size_t len;
+    uint8_t used, ok;
+    char subject[TLS_FSZ(cert_subject)], issuer[TLS_FSZ(cert_issuer)], san[TLS_FSZ(cert_san)];
+    char sha256[TLS_FSZ(cert_sha256)];
+    lf_time not_before, not_after;
+};
+static struct cert_entry cert_cache[CERT_CACHE];
+static unsigned cert_next;
+
+static void parse_x509(struct cert_entry *e, const uint8_t *der, size_t len)
 {
-    struct lf_ev_tls *t = &st->tls;
     const unsigned char *p = der;
-    st->cert_done = 1;
     X509 *x = d2i_X509(NULL, &p, (long)len);
     if (!x) {
         ERR_clear_error();
         return;
     }
-    st->cert_seen = 1;
-    name_text(X509_get_subject_name(x), t->cert_subject, sizeof t->cert_subject);
-    name_text(X509_get_issuer_name(x), t->cert_issuer, sizeof t->cert_issuer);
+    e->ok = 1;
+    name_text(X509_get_subject_name(x), e->subject, sizeof e->subject);
+    name_text(X509_get_issuer_name(x), e->issuer, sizeof e->issuer);
     GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
     for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
@@ -578,18 +614,56 @@ static void parse_leaf(struct tls_state *st, const uint8_t *der, size_t len)
             continue;
         const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
         int n = ASN1_STRING_length(g->d.dNSName);
-        if (n > 0 && !join_field(t->cert_san, sizeof t->cert_san, s, (size_t)n))
+        if (n > 0 && !join_field(e->san, sizeof e->san, s, (size_t)n))
             break;
     }
     GENERAL_NAMES_free(gens);
-    t->cert_not_before = asn1_time(X509_get0_notBefore(x));
-    t->cert_not_after = asn1_time(X509_get0_notAfter(x));
+    e->not_before = asn1_time(X509_get0_notBefore(x));
+    e->not_after = asn1_time(X509_get0_notAfter(x));
     uint8_t dig[EVP_MAX_MD_SIZE];
     unsigned dlen = 0;
-    if (EVP_Digest(der, (size_t)(p - der), dig, &dlen, EVP_sha256(), NULL) && dlen == 32)
-        hex_encode(dig, 32, t->cert_sha256);
+    const EVP_MD *sha = md_get(MD_SHA256);
+    if (sha && EVP_Digest(der, (size_t)(p - der), dig, &dlen, sha, NULL) && dlen == 32)
+        hex_encode(dig, 32, e->sha256);
     X509_free(x);
     ERR_clear_error();
+}
+
+/* The leaf certificate, looked up by its bytes' digest, parsed on a miss. */
+static void parse_leaf(struct tls_state *st, const uint8_t *der, size_t len)
+{
+    struct lf_ev_tls *t = &st->tls;
+    struct cert_entry one, *e = NULL;
+    uint8_t key[EVP_MAX_MD_SIZE];
+    unsigned klen = 0;
+    const EVP_MD *sha = md_get(MD_SHA256);
+    st->cert_done = 1;
+    if (sha && EVP_Digest(der, len, key, &klen, sha, NULL) && klen == 32) {
+        for (int i = 0; i < CERT_CACHE && !e; i++)
+            if (cert_cache[i].used && cert_cache[i].len == len && !memcmp(cert_cache[i].key, key, 32))
+                e = &cert_cache[i];
+        if (!e) {
+            e = &cert_cache[cert_next++ % CERT_CACHE];
+            memset(e, 0, sizeof *e);
+            parse_x509(e, der, len);
+            memcpy(e->key, key, 32);
+            e->len = len;
+            e->used = 1;
+        }
+    } else {
+        e = &one;
+        memset(e, 0, sizeof *e);
+        parse_x509(e, der, len);
+    }
+    if (!e->ok)
+        return;
+    st->cert_seen = 1;
+    memcpy(t->cert_subject, e->subject, sizeof t->cert_subject);
+    memcpy(t->cert_issuer, e->issuer, sizeof t->cert_issuer);
+    memcpy(t->cert_san, e->san, sizeof t->cert_san);
+    memcpy(t->cert_sha256, e->sha256, sizeof t->cert_sha256);
+    t->cert_not_before = e->not_before;
+    t->cert_not_after = e->not_after;
 }
 
 static void parse_certificate(struct tls_state *st, struct lf_cur m, int tls13)
