@@ -1,10 +1,13 @@
 /* merge.c: reorder window for capture events and k-way merge with IIS logs.
  *
- * Events wait in a pool of slots; the heap orders small (ts, seq, slot)
+ * Events wait in slot pools, one per event type, each slot holding the
+ * event's fixed part and its own union member only (a flow event takes 296
+ * bytes, not the whole struct); the heap orders small (ts, seq, pool, slot)
  * entries, so reordering moves 24 bytes, not whole events.
  */
 #include "lyncflow/merge.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +30,16 @@ struct entry {
     lf_time ts;
     uint64_t seq;
     uint32_t slot;
+    uint8_t pool;
+};
+
+#define NPOOLS (LF_EV_STATS + 1) /* one per event type; pool 0 holds whole events of any other type */
+
+struct pool {
+    uint8_t *mem; /* cap slots of size bytes */
+    size_t size, cap;
+    uint32_t *freelist;
+    size_t nfree;
 };
 
 struct lf_merge {
@@ -35,9 +48,8 @@ struct lf_merge {
     lf_time window;
     struct entry *heap;
     size_t n, cap;
-    struct lf_event *slots; /* cap slots; free ones listed in freelist */
-    uint32_t *freelist;
-    size_t nfree;
+    struct pool pools[NPOOLS];
+    struct lf_event out_ev; /* the event handed out, rebuilt from its slot */
     uint64_t nextseq;
     struct source *src;
     size_t nsrc;
@@ -49,6 +61,14 @@ struct lf_merge *lf_merge_new(void (*out)(void *, struct lf_event *), void *out_
     m->out = out;
     m->out_ctx = out_ctx;
     m->window = window;
+    for (int i = 0; i < NPOOLS; i++)
+        m->pools[i].size = sizeof(struct lf_event);
+    m->pools[LF_EV_FLOW].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_flow);
+    m->pools[LF_EV_TLS].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_tls);
+    m->pools[LF_EV_HTTP].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_http);
+    m->pools[LF_EV_FINDING].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_finding);
+    m->pools[LF_EV_SIGNIN].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_signin);
+    m->pools[LF_EV_STATS].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_stats);
     return m;
 }
 
@@ -66,21 +86,31 @@ static int before(const struct entry *a, const struct entry *b)
     return a->ts != b->ts ? a->ts < b->ts : a->seq < b->seq;
 }
 
+static uint32_t pool_get(struct pool *p)
+{
+    if (p->nfree == 0) {
+        size_t old = p->cap;
+        p->cap = p->cap ? p->cap * 2 : 64;
+        p->mem = lf_xrealloc(p->mem, p->cap * p->size);
+        p->freelist = lf_xrealloc(p->freelist, p->cap * sizeof *p->freelist);
+        for (size_t i = p->cap; i > old; i--)
+            p->freelist[p->nfree++] = (uint32_t)(i - 1);
+    }
+    return p->freelist[--p->nfree];
+}
+
 static void heap_push(struct lf_merge *m, const struct lf_event *ev, lf_time key)
 {
     if (m->n == m->cap) {
-        size_t old = m->cap;
         m->cap = m->cap ? m->cap * 2 : 64;
         m->heap = lf_xrealloc(m->heap, m->cap * sizeof *m->heap);
-        m->slots = lf_xrealloc(m->slots, m->cap * sizeof *m->slots);
-        m->freelist = lf_xrealloc(m->freelist, m->cap * sizeof *m->freelist);
-        for (size_t i = m->cap; i > old; i--)
-            m->freelist[m->nfree++] = (uint32_t)(i - 1);
     }
-    uint32_t slot = m->freelist[--m->nfree];
-    m->slots[slot] = *ev;
+    uint8_t pi = ev->type < NPOOLS ? ev->type : 0;
+    struct pool *p = &m->pools[pi];
+    uint32_t slot = pool_get(p);
+    memcpy(p->mem + (size_t)slot * p->size, ev, p->size);
     size_t i = m->n++;
-    struct entry e = {key, m->nextseq++, slot};
+    struct entry e = {key, m->nextseq++, slot, pi};
     while (i > 0 && before(&e, &m->heap[(i - 1) / 2])) {
         m->heap[i] = m->heap[(i - 1) / 2];
         i = (i - 1) / 2;
@@ -90,7 +120,7 @@ static void heap_push(struct lf_merge *m, const struct lf_event *ev, lf_time key
 
 static void heap_pop_out(struct lf_merge *m)
 {
-    uint32_t slot = m->heap[0].slot;
+    struct entry top = m->heap[0];
     struct entry last = m->heap[--m->n];
     size_t i = 0;
     for (;;) {
@@ -106,8 +136,11 @@ static void heap_pop_out(struct lf_merge *m)
     }
     if (m->n)
         m->heap[i] = last;
-    m->out(m->out_ctx, &m->slots[slot]);
-    m->freelist[m->nfree++] = slot;
+    struct pool *p = &m->pools[top.pool];
+    memcpy(&m->out_ev, p->mem + (size_t)top.slot * p->size, p->size);
+    memset((uint8_t *)&m->out_ev + p->size, 0, sizeof m->out_ev - p->size);
+    p->freelist[p->nfree++] = top.slot;
+    m->out(m->out_ctx, &m->out_ev);
 }
 
 static void fill(struct source *s)
@@ -168,8 +201,10 @@ void lf_merge_free(struct lf_merge *m)
     if (!m)
         return;
     free(m->heap);
-    free(m->slots);
-    free(m->freelist);
+    for (int i = 0; i < NPOOLS; i++) {
+        free(m->pools[i].mem);
+        free(m->pools[i].freelist);
+    }
     free(m->src);
     free(m);
 }
