@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -38,6 +39,13 @@
 #define CH_BUF_MAX (64u << 10)     /* largest ClientHello kept for the EMS transcript */
 #define RSA_OUT_MAX 2048           /* RSA modulus up to 16384 bits */
 #define TAG_LEN 16
+/* A key log written while the capture runs (modified in the last seconds):
+ * the client logs TLS 1.3 secrets as it reads the very packets we decrypt,
+ * so a missing secret is waited for, briefly and within a budget. */
+#define LIVE_MTIME_S 3
+#define LIVE_STEP_NS 250000L          /* 0.25 ms between reads */
+#define LIVE_WAIT_CONN_NS 8000000L    /* at most 8 ms per connection */
+#define LIVE_WAIT_BUDGET_NS 100000000L /* at most 100 ms a second, all connections */
 
 /* ---- keystore ---------------------------------------------------------- */
 
@@ -72,6 +80,8 @@ struct lf_keystore {
     size_t bad_lines, ignored_lines, rsa_mismatch, rsa_ok, unsupported;
     /* collected while one pass reads a file, reported once */
     size_t pass_bad, pass_shown[BAD_LINES_SHOWN];
+    time_t budget_second; /* live waits: the second being budgeted and what it used */
+    long budget_used_ns;
 };
 
 static uint64_t fnv(const uint8_t *p, size_t n)
@@ -405,6 +415,36 @@ static const struct ks_entry *ks_lookup(struct lf_keystore *ks, const uint8_t *r
     keylog_refresh(ks);
     e = ks_find(ks, random);
     return e && (e->have & mask) == mask ? e : NULL;
+}
+
+/* ks_lookup, and when the key log is being written, a short wait for the
+ * secret; *waited_ns is the connection's share, kept by the caller. */
+static const struct ks_entry *ks_lookup_live(struct lf_keystore *ks, const uint8_t *random, unsigned mask,
+                                             long *waited_ns)
+{
+    const struct ks_entry *e = ks_lookup(ks, random, mask);
+    struct stat sb;
+    if (e || !ks->keylog_path || *waited_ns >= LIVE_WAIT_CONN_NS || stat(ks->keylog_path, &sb) != 0)
+        return e;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec - sb.st_mtime > LIVE_MTIME_S)
+        return NULL;
+    while (!e && *waited_ns < LIVE_WAIT_CONN_NS) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec != ks->budget_second) {
+            ks->budget_second = now.tv_sec;
+            ks->budget_used_ns = 0;
+        }
+        if (ks->budget_used_ns >= LIVE_WAIT_BUDGET_NS)
+            break;
+        struct timespec step = {0, LIVE_STEP_NS};
+        nanosleep(&step, NULL);
+        *waited_ns += LIVE_STEP_NS;
+        ks->budget_used_ns += LIVE_STEP_NS;
+        e = ks_lookup(ks, random, mask);
+    }
+    return e;
 }
 
 size_t lf_keystore_bad_lines(const struct lf_keystore *ks) { return ks ? ks->bad_lines : 0; }
@@ -752,6 +792,7 @@ struct lf_tlsdec {
     uint8_t ticket[32], has_ticket;
     uint8_t master[MASTER_LEN];
     int rsa_key; /* -1 not known, -2 the certificate matches no key, else the index */
+    long waited_ns; /* spent waiting for a live key log */
     uint32_t failures;
     uint8_t *ch;  /* the ClientHello, kept until the ServerHello says whether EMS needs it */
     size_t ch_len;
@@ -1018,7 +1059,7 @@ static int keys13(struct lf_tlsdec *d, int dir)
     if (!s->phase || d->dead)
         return 0;
     int which = s->phase == 1 ? (dir ? SEC_SHS : SEC_CHS) : (dir ? SEC_SAP : SEC_CAP);
-    const struct ks_entry *e = ks_lookup(d->ks, d->client_random, 1u << which);
+    const struct ks_entry *e = ks_lookup_live(d->ks, d->client_random, 1u << which, &d->waited_ns);
     if (!e || e->len[which] != suite_hashlen(d->suite))
         return 0;
     memcpy(s->secret, e->sec[which], e->len[which]);

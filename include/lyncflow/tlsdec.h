@@ -4,7 +4,10 @@
  * CLIENT_RANDOM; TLS 1.3 CLIENT/SERVER_HANDSHAKE_TRAFFIC_SECRET and
  * CLIENT/SERVER_TRAFFIC_SECRET_0), pcapng Decryption Secrets Blocks, and RSA
  * private keys for the TLS_RSA key exchange. A key log that grows while a
- * live capture runs is read again when a client random is first missing.
+ * live capture runs is read again when a client random is first missing;
+ * while it is being written (modified in the last seconds), a missing TLS 1.3
+ * secret is waited for briefly, since the client logs it as it reads the same
+ * packets (at most 8 ms a connection and 100 ms a second).
  *
  * A per-connection decryptor (lf_tlsdec) is fed by dissectors/tls.c: every
  * plaintext handshake message in order, ChangeCipherSpec, and the records it

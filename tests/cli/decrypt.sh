@@ -117,6 +117,42 @@ if [ -x "$LYNCFLOW_SAN" ]; then
     expect_nomatch "sanitized: no sanitizer report" "$TMP/san.err" "runtime error|AddressSanitizer|LeakSanitizer"
 fi
 
+# --- live capture, the key log written while it runs ----------------------
+if [ "$(id -u)" = 0 ] && command -v nginx >/dev/null 2>&1 && command -v curl >/dev/null 2>&1; then
+    P=$((20000 + ($$ + 7) % 20000))
+    chmod 755 "$TMP"
+    mkdir -p "$TMP/live/www"
+    echo live >"$TMP/live/www/x.txt"
+    openssl req -x509 -key "$D/server-key.pem" -out "$TMP/live/cert.pem" -subj /CN=feweb.contoso.com -days 2 2>/dev/null
+    cat >"$TMP/live/nginx.conf" <<EOT
+worker_processes 1; pid $TMP/live/nginx.pid; error_log $TMP/live/error.log;
+events { worker_connections 64; }
+http { access_log off; client_body_temp_path $TMP/live/body;
+    server { listen 127.0.0.1:$P ssl; ssl_certificate $TMP/live/cert.pem; ssl_certificate_key $D/server-key.pem;
+             ssl_protocols TLSv1.2 TLSv1.3; root $TMP/live/www; } }
+EOT
+    nginx -c "$TMP/live/nginx.conf"
+    : >"$TMP/live/keylog.txt"
+    "$LYNCFLOW" -i lo -f "tcp port $P" --keylog "$TMP/live/keylog.txt" --json "$TMP/live.json" 2>"$TMP/live.err" &
+    LPID=$!
+    sleep 1
+    for i in 1 2 3; do
+        SSLKEYLOGFILE="$TMP/live/keylog.txt" curl -sk -o /dev/null --tlsv1.3 "https://127.0.0.1:$P/x.txt?tls13=$i"
+        SSLKEYLOGFILE="$TMP/live/keylog.txt" curl -sk -o /dev/null --tls-max 1.2 "https://127.0.0.1:$P/x.txt?tls12=$i"
+    done
+    sleep 0.5
+    kill -INT "$LPID"
+    wait "$LPID"
+    expect_eq "live: exit 0 on SIGINT" "$?" 0
+    kill "$(cat "$TMP/live/nginx.pid")" 2>/dev/null
+    expect_eq "live: the key log was empty at the start, every request decrypted as it grew" \
+        "$(jcount "$TMP/live.json" '.type=="http" and .decrypted==true and .status==200')" 6
+    expect_eq "live: TLS 1.3 ones too (their secrets are logged as the packets pass)" \
+        "$(jcount "$TMP/live.json" '.type=="http" and .decrypted==true and (.uri|test("tls13"))')" 3
+else
+    echo "ok - # SKIP live decryption needs root, nginx and curl"
+fi
+
 # --- the lab samples ---------------------------------------------------------
 for s in "$SAMPLES"/*/; do
     name=$(basename "$s")
