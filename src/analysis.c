@@ -26,6 +26,7 @@
 #define SIGNIN_GAP_US (300 * 1000000LL)
 #define SIGNIN_SCAN 64       /* recent sign-ins a step may join */
 #define EVAL_EVERY 32        /* long sign-ins are re-judged every this many steps */
+#define HINT_MEETING 5       /* a step's hint to signin_for: a meeting join seen as a connection only */
 #define AUTH_LOOP 4          /* unanswered 401s in a row that make a loop */
 #define FINDINGS_EVERY_US (5 * 1000000LL)
 #define MAX_SINKS 8
@@ -790,6 +791,19 @@ static int reached_home(const struct lf_signin *s)
     return !http && phase_rank(s->phase) >= 4;
 }
 
+/* Nothing more to come for a new discovery: the home pool was reached, or it was a meeting join only. */
+static int signin_done(const struct lf_signin *s)
+{
+    if (reached_home(s))
+        return 1;
+    for (uint32_t i = 0; i < s->nsteps; i++) {
+        const char *svc = s->steps[i].service;
+        if (strcmp(svc, "meet") && strcmp(svc, "dialin") && strcmp(svc, "scheduler") && strcmp(svc, "lwa"))
+            return 0;
+    }
+    return s->nsteps > 0;
+}
+
 static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr *client, const char *user,
                                     const char *ua, lf_time ts, int phase)
 {
@@ -811,13 +825,14 @@ static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr
                 fallback = s;
             continue;
         }
-        if (phase == 1 && reached_home(s)) {
+        if ((phase == 1 && signin_done(s)) || (phase == HINT_MEETING && reached_home(s))) {
             restart = 1; /* a new discovery after the home pool was reached: a new sign-in */
             break;
         }
         return s;
     }
-    if (!restart && fallback && !(phase == 1 && reached_home(fallback)))
+    if (!restart && fallback && !(phase == 1 && signin_done(fallback)) &&
+        !(phase == HINT_MEETING && reached_home(fallback)))
         return fallback;
     if (m->nsignins == LF_MODEL_MAX_SIGNINS) {
         m->dropped_signins++;
@@ -932,7 +947,11 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
     }
     LF_SET(st.user, user);
 
+    /* discovery after the home pool was reached begins a new sign-in; so does a meeting join, when
+     * connections alone (no user agent) are all there is to tell clients apart */
     int phase_hint = ev->type == LF_EV_HTTP ? service_phase(st.service) : (!strcmp(st.service, "discover") ? 1 : 0);
+    if (ev->type == LF_EV_TLS && (!strcmp(st.service, "meet") || !strcmp(st.service, "dialin")))
+        phase_hint = HINT_MEETING;
     struct conn *c = conn_get(an, ev->flow_id, 0);
     struct lf_signin *s = NULL;
     /* the connection's sign-in, unless this request shows another user or program (the connection may

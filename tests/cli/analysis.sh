@@ -108,6 +108,13 @@ for d in "$SAMPLES"/*/; do
                 "$(jcount "$j" '(.type=="tls" or .type=="http") and .role != "frontend" and
                    (.sni | test("^feweb\\."))')" 0
             expect_findings "$s ($mode)" "no warning or error" "$j" ""
+            # like the article's two IIS excerpts: within a sign-in the Director's steps, then the Front End's
+            expect_eq "$s ($mode): no Director step after a Front End step in a sign-in" \
+                "$(awk '/^sign-in/ {fe=0} /\(frontend\)/ {fe=1} /\(director\)/ && fe {bad++} END {print bad+0}' \
+                   "$TMP/$s.$mode.txt")" 0
+            expect_ge "$s ($mode): sign-ins that go from the Director to the Front End" \
+                "$(awk '/^sign-in/ {d=0; if (f) n++; f=0} /\(director\)/ {d=1} /\(frontend\)/ && d {f=1}
+                        END {if (f) n++; print n+0}' "$TMP/$s.$mode.txt")" 3
             expect_eq "$s ($mode): no sign-in failed" "$(jcount "$j" '.type=="signin" and .verdict=="failed"')" 0
             ;;
         director-unpublished) expect_findings "$s ($mode)" "its finding" "$j" "director-unpublished " ;;
