@@ -96,38 +96,52 @@ static int plausible_header(uint8_t type, uint8_t major, uint8_t minor, size_t l
 }
 
 /* SSLv2-compatible CLIENT-HELLO header (RFC 5246 E.2): 2-byte length with the
- * top bit set, msg_type 1, version 0x0002 or 3.x. */
-static enum lf_probe probe_sslv2(const uint8_t *p, size_t len)
+ * top bit set, msg_type 1, version 0x0002 or 3.x. Short input: MAYBE. */
+static enum lf_probe probe_sslv2(const uint8_t *data, size_t len)
 {
-    if (!(p[0] & 0x80))
+    struct lf_cur c = lf_cur_make(data, len);
+    if (lf_cur_left(&c) < 2)
+        return lf_cur_left(&c) == 0 || (lf_cur_u8(&c) & 0x80) ? LF_PROBE_MAYBE : LF_PROBE_NO;
+    uint16_t rlen = lf_cur_u16(&c);
+    if (!(rlen & 0x8000) || (rlen & 0x7fff) < 9)
         return LF_PROBE_NO;
-    if (len >= 2 && (((size_t)(p[0] & 0x7f) << 8) | p[1]) < 9)
+    if (lf_cur_left(&c) == 0)
+        return LF_PROBE_MAYBE;
+    if (lf_cur_u8(&c) != 1)
         return LF_PROBE_NO;
-    if (len >= 3 && p[2] != 1)
+    if (lf_cur_left(&c) == 0)
+        return LF_PROBE_MAYBE;
+    uint8_t major = lf_cur_u8(&c);
+    if (major != 0 && major != 3)
         return LF_PROBE_NO;
-    if (len >= 4 && p[3] != 0 && p[3] != 3)
-        return LF_PROBE_NO;
-    if (len >= 5 && !((p[3] == 0 && p[4] == 2) || (p[3] == 3 && p[4] <= 4)))
-        return LF_PROBE_NO;
-    return len >= 5 ? LF_PROBE_YES : LF_PROBE_MAYBE;
+    if (lf_cur_left(&c) == 0)
+        return LF_PROBE_MAYBE;
+    uint8_t minor = lf_cur_u8(&c);
+    return (major == 0 && minor == 2) || (major == 3 && minor <= 4) ? LF_PROBE_YES : LF_PROBE_NO;
 }
 
 static enum lf_probe tls_probe(const uint8_t *data, size_t len, enum lf_dir dir)
 {
     (void)dir;
-    if (len == 0)
+    struct lf_cur c = lf_cur_make(data, len);
+    if (lf_cur_left(&c) == 0)
         return LF_PROBE_MAYBE;
-    if (data[0] & 0x80)
+    uint8_t type = lf_cur_u8(&c);
+    if (type & 0x80)
         return probe_sslv2(data, len);
-    if (data[0] < CT_CCS || data[0] > CT_APPDATA)
+    if (type < CT_CCS || type > CT_APPDATA)
         return LF_PROBE_NO;
-    if (len >= 2 && data[1] != 3)
-        return LF_PROBE_NO;
-    if (len >= 3 && data[2] > 4)
-        return LF_PROBE_NO;
-    if (len < 5)
+    if (lf_cur_left(&c) == 0)
         return LF_PROBE_MAYBE;
-    size_t rlen = ((size_t)data[3] << 8) | data[4];
+    if (lf_cur_u8(&c) != 3)
+        return LF_PROBE_NO;
+    if (lf_cur_left(&c) == 0)
+        return LF_PROBE_MAYBE;
+    if (lf_cur_u8(&c) > 4)
+        return LF_PROBE_NO;
+    if (lf_cur_left(&c) < 2)
+        return LF_PROBE_MAYBE;
+    size_t rlen = lf_cur_u16(&c);
     return rlen > 0 && rlen <= TLS_REC_MAX ? LF_PROBE_YES : LF_PROBE_NO;
 }
 
@@ -375,15 +389,19 @@ static void compute_ja4(const struct ch_view *v, char *out, size_t size)
     char alpn[3] = "00";
     if (v->has_alpn) {
         struct lf_cur a = v->alpn;
-        size_t l = lf_cur_u8(&a);
-        if (lf_cur_ok(&a) && l > 0 && l <= lf_cur_left(&a)) {
-            const uint8_t *p = lf_cur_ptr(&a);
-            if (is_alnum(p[0]) && is_alnum(p[l - 1])) {
-                alpn[0] = (char)p[0];
-                alpn[1] = (char)p[l - 1];
+        struct lf_cur name = lf_cur_sub(&a, lf_cur_u8(&a));
+        if (lf_cur_ok(&name) && name.len > 0) {
+            uint8_t first = lf_cur_u8(&name), last = first;
+            if (lf_cur_left(&name) > 0) {
+                lf_cur_skip(&name, lf_cur_left(&name) - 1);
+                last = lf_cur_u8(&name);
+            }
+            if (is_alnum(first) && is_alnum(last)) {
+                alpn[0] = (char)first;
+                alpn[1] = (char)last;
             } else {
-                alpn[0] = hexd[p[0] >> 4];
-                alpn[1] = hexd[p[l - 1] & 15];
+                alpn[0] = hexd[first >> 4];
+                alpn[1] = hexd[last & 15];
             }
         }
     }
@@ -830,14 +848,16 @@ static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc)
 static void on_alert(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *p, size_t n)
 {
     struct lf_ev_tls *t = &st->tls;
-    if (n < 2 || st->emitted)
+    struct lf_cur c = lf_cur_make(p, n);
+    uint8_t level = lf_cur_u8(&c), desc = lf_cur_u8(&c);
+    if (!lf_cur_ok(&c) || st->emitted)
         return;
-    if (!t->alert_from || (t->alert_level != 2 && p[0] == 2)) {
-        t->alert_level = p[0];
-        t->alert_desc = p[1];
+    if (!t->alert_from || (t->alert_level != 2 && level == 2)) {
+        t->alert_level = level;
+        t->alert_desc = desc;
         t->alert_from = logical(st, dir) == LF_C2S ? 'c' : 's';
     }
-    if (p[0] == 2)
+    if (level == 2)
         emit_event(st, fc);
 }
 
@@ -1079,8 +1099,9 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
         if (dec_says) {
             if (left < 5 + rlen)
                 return incomplete(c.off, 5 + rlen - left);
-            decrypt_record(st, fc, dir, type, version, lf_cur_ptr(&c) + 5, rlen);
-            lf_cur_skip(&c, 5 + rlen);
+            lf_cur_skip(&c, 5);
+            struct lf_cur body = lf_cur_sub(&c, rlen);
+            decrypt_record(st, fc, dir, type, version, body.p, body.len);
             continue;
         }
         if (own_protected(st, dir, type) || type == CT_HEARTBEAT) {

@@ -1,5 +1,6 @@
 # TLS dissector (issue 4) end to end: SNI, JA3, alerts and certificates against tshark on corpus files;
-# decryption with a key log and an RSA key on a local capture (curl to openssl s_server: TLS 1.2 ECDHE, TLS 1.3, TLS 1.2 RSA).
+# decryption with a key log and an RSA key on a local capture (curl to openssl s_server:
+# TLS 1.2 ECDHE, TLS 1.3, TLS 1.2 RSA).
 . "$(dirname "$0")/../lib.sh"
 skip_unless tshark
 C="$SHARED/corpus/ndpi/pcap"
@@ -52,7 +53,12 @@ tsan=$(tshark -r "$C/long_tls_certificate.pcap" -Y 'tls.handshake.type==11' -T f
     head -1)
 expect_ge "long_tls_certificate: many SAN names" "$(echo "$san" | tr ',' '\n' | wc -l)" 20
 case "$tsan" in "$san"*) ok "long_tls_certificate: cert_san is tshark's dNSName list" ;;
-*) notok "long_tls_certificate: cert_san is tshark's dNSName list"; echo "#   ours: $san"; echo "#   tshark: $tsan" ;; esac
+*)
+    notok "long_tls_certificate: cert_san is tshark's dNSName list"
+    echo "#   ours: $san"
+    echo "#   tshark: $tsan"
+    ;;
+esac
 # Alerts: level, description, the side that sent it (tshark: tls.alert_message from the server's port).
 expect_eq "tls_alert: alert from the server as tshark decodes it" \
     "$(jq -r 'select(.type=="tls" and .alert_from) | "\(.alert_from) \(.alert_level) \(.alert)"' \
@@ -80,10 +86,10 @@ expect_eq "keylog: certificate fingerprint is openssl's" \
 expect_eq "keylog: the HTTP inside each connection, with its SNI" \
     "$(jq -r 'select(.type=="http") | "\(.sni) \(.method) \(.uri) \(.status) \(.decrypted)"' "$TMP/dec.json" |
         tr '\n' ';')" \
-    "feweb.contoso.com GET /abs/handler 200 true;feweb.contoso.com GET /abs/handler 200 true;feweb.contoso.com GET /rsa 200 true;"
+    "$(printf 'feweb.contoso.com GET %s 200 true;' /abs/handler /abs/handler /rsa)"
 expect_eq "keylog: stats decrypted, no secret, failures" \
-    "$(jq -r 'select(.type=="stats") | "\(.tls_decrypted) \(.tls_no_secret) \(.tls_decrypt_failures)"' "$TMP/dec.json")" \
-    "3 0 0"
+    "$(jq -r 'select(.type=="stats") | "\(.tls_decrypted) \(.tls_no_secret) \(.tls_decrypt_failures)"' \
+        "$TMP/dec.json")" "3 0 0"
 expect_eq "keylog: JA3 equals tshark's" "$(ours_ja3 "$TMP/dec.json")" "$(tshark_ja3 "$P")"
 
 "$LYNCFLOW_SAN" -r "$P" --keylog "$D/local-three.keylog" --json "$TMP/dec-san.json" 2>"$TMP/dec-san.err"

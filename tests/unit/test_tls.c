@@ -563,7 +563,7 @@ static void test_tls13_cert_encrypted(void **state)
 
 /* A hand-made ClientHello with the ciphers, extensions and signature
  * algorithms of the JA4 specification's example, plus GREASE values. */
-static size_t build_ch(struct bld *b, int two_names, int ech)
+static size_t build_ch_alpn(struct bld *b, int two_names, int ech, const char *alpn, size_t alpn_len)
 {
     static const uint16_t ciphers[] = {0x0a0a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9,
                                        0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
@@ -607,9 +607,9 @@ static size_t build_ch(struct bld *b, int two_names, int ech)
             }
             patch(b, ll, 2);
         } else if (t == 0x0010) {
-            put16(b, 12);
-            put8(b, 2);
-            putn(b, "h2", 2);
+            put16(b, (unsigned)(1 + alpn_len + 9));
+            put8(b, (unsigned)alpn_len);
+            putn(b, alpn, alpn_len);
             put8(b, 8);
             putn(b, "http/1.1", 8);
         } else if (t == 0x000d) {
@@ -642,6 +642,33 @@ static size_t build_ch(struct bld *b, int two_names, int ech)
     patch(b, hl, 3);
     patch(b, rl, 2);
     return b->n;
+}
+
+static size_t build_ch(struct bld *b, int two_names, int ech) { return build_ch_alpn(b, two_names, ech, "h2", 2); }
+
+/* The JA4 specification's ALPN examples: non-alphanumeric ends give hex digits. */
+static void test_ja4_alpn_chars(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *alpn;
+        size_t len;
+        const char *want;
+    } cases[] = {
+        {"\xab", 1, "ab"}, {"\xab\xcd", 2, "ad"}, {"\x30\xab", 2, "3b"}, {"\x30\x31\xab\xcd", 4, "3d"},
+        {"\x30\xab\xcd\x31", 4, "01"}, {"h", 1, "hh"}, {"http/1.1", 8, "h1"}, {"", 0, "00"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct bld b;
+        build_ch_alpn(&b, 0, 0, cases[i].alpn, cases[i].len);
+        struct conn *c = conn_new();
+        conn_feed(c, LF_C2S, b.b, b.n);
+        conn_end(c);
+        assert_int_equal(c->nev, 1);
+        if (memcmp(c->ev[0].u.tls.ja4 + 8, cases[i].want, 2))
+            fail_msg("alpn case %zu: ja4 %s, want %s", i, c->ev[0].u.tls.ja4, cases[i].want);
+        conn_free(c);
+    }
 }
 
 static void test_ja4_spec_vector(void **state)
@@ -914,6 +941,7 @@ int main(void)
         cmocka_unit_test(test_warning_alert_keeps_going),
         cmocka_unit_test(test_tls13_cert_encrypted),
         cmocka_unit_test(test_ja4_spec_vector),
+        cmocka_unit_test(test_ja4_alpn_chars),
         cmocka_unit_test(test_hello_retry_request),
         cmocka_unit_test(test_ech_present),
         cmocka_unit_test(test_certificate_multi_san),
