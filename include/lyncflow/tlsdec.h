@@ -7,7 +7,7 @@
  * live capture runs is read again when a client random is first missing;
  * while it is being written (modified in the last seconds), a missing TLS 1.3
  * secret is waited for briefly, since the client logs it as it reads the same
- * packets (at most 8 ms a connection and 100 ms a second).
+ * packets (at most 50 ms a connection and 250 ms a second).
  *
  * A per-connection decryptor (lf_tlsdec) is fed by dissectors/tls.c: every
  * plaintext handshake message in order, ChangeCipherSpec, and the records it
