@@ -279,8 +279,8 @@ static int parse_date(const char *s, size_t n, int64_t *days)
     return 0;
 }
 
-/* "HH:MM:SS" with optional ".fff" */
-static int parse_time(const char *s, size_t n, int64_t *us)
+/* "HH:MM:SS" with optional ".fff"; *frac says whether a fraction was there. */
+static int parse_time(const char *s, size_t n, int64_t *us, int *has_frac)
 {
     unsigned long long h, m, sec, frac = 0;
     if (n < 8 || s[2] != ':' || s[5] != ':')
@@ -293,6 +293,7 @@ static int parse_time(const char *s, size_t n, int64_t *us)
             return -1;
         for (size_t i = fl; i < 6; i++)
             frac *= 10;
+        *has_frac = 1;
     }
     *us = (int64_t)((h * 3600 + m * 60 + sec) * 1000000ULL + frac);
     return 0;
@@ -333,6 +334,7 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
         return -1;
     }
     int64_t days = -1, tod = -1;
+    int has_frac = 0;
     char sip[64] = "", cip[64] = "", stem[1024] = "", query[1024] = "";
     unsigned long long v, sport = 0;
     lf_event_init(ev, LF_EV_HTTP, 0);
@@ -349,7 +351,7 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
             }
             break;
         case F_TIME:
-            if (parse_time(s, l, &tod)) {
+            if (parse_time(s, l, &tod, &has_frac)) {
                 *why = "bad time (want HH:MM:SS)";
                 return -1;
             }
@@ -423,6 +425,11 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
         return -1;
     }
     ev->ts = days * 86400LL * 1000000LL + tod;
+    /* IIS stamps a line when the request completes. With sub-second times the
+     * request's start is known and is what capture events carry; whole-second
+     * times keep the log's own order instead. */
+    if (has_frac && h->time_taken_ms && ev->ts >= (lf_time)h->time_taken_ms * 1000)
+        ev->ts -= (lf_time)h->time_taken_ms * 1000;
     if (!h->method[0] || !stem[0]) {
         *why = "no cs-method or cs-uri-stem";
         return -1;

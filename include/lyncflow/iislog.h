@@ -4,7 +4,10 @@
  * #Fields: directive (the order may change midway), or a field list given
  * up front for excerpts without a header. Each request line becomes an http
  * event with source "iis"; '-' is empty, '+' in cs(User-Agent) is a space,
- * times are UTC. A malformed line is counted and reported once on stderr
+ * times are UTC. IIS stamps a line when its request completes: with
+ * sub-second times the event's ts is that minus time-taken (the request's
+ * start, as capture events have it); whole-second times are kept as they
+ * are, so that the log's order stands. A malformed line is counted and reported once on stderr
  * as "FILE:LINE: what is wrong", then skipped.
  */
 #ifndef LYNCFLOW_IISLOG_H

@@ -9,7 +9,7 @@ response carries X-MS-Server-Fqdn. One process serves every site given with --si
 TLS secrets (NSS key log format) to its own file.
 
     iis_standin.py --site NAME,ROLE,ADDR,PORT,CERT,KEY,SERVERFQDN,EXTFQDN,ACCESS,KEYLOG [--site ...]
-                   --home-pool FQDN --internal-home-pool FQDN --secret S
+                   --home-pool FQDN --internal-home-pool FQDN --secret S [--w3c-dir DIR]
 ROLE is director or frontend; ACCESS is External or Internal.
 """
 import argparse
@@ -191,6 +191,16 @@ class Site:
         self.tickets = tickets
         self.lock = threading.Lock()
         self.challenges = []  # recent NTLM server challenges, newest last
+        self.w3c = None       # the site's W3C log file, with --w3c-dir
+        self.w3c_lock = threading.Lock()
+
+    def open_w3c(self, directory):
+        self.w3c = open(os.path.join(directory, self.name + ".log"), "w")
+        self.w3c.write("#Software: Microsoft Internet Information Services 8.5\n#Version: 1.0\n"
+                       "#Date: %s\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username "
+                       "c-ip cs(User-Agent) cs-host sc-status sc-substatus sc-win32-status time-taken\n"
+                       % time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()))
+        self.w3c.flush()
 
     def remember_challenge(self, ch):
         with self.lock:
@@ -248,6 +258,26 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self._headers_buffer.append(body)
         self.flush_headers()
+        self.w3c_log(status)
+
+    def w3c_log(self, status):
+        """One W3C extended log line per answer, as the site's IIS would write it (--w3c-dir)."""
+        if not self.site.w3c:
+            return
+        now = time.time()
+        taken = int((now - getattr(self, "t0", now)) * 1000)
+        u = urlsplit(self.path)
+        sub, win32 = getattr(self, "iis_status", (0, 0)) if status == 401 else (0, 0)
+        ua = (self.headers.get("User-Agent") or "-").replace(" ", "+")
+        user = getattr(self, "iis_user", None) or "-"
+        line = " ".join([time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + ".%03d" % (int(now * 1000) % 1000),
+                         self.site.addr, self.command, u.path or "/", u.query or "-", str(self.site.port), user,
+                         self.client_address[0], ua, self.host(), str(status), str(sub), str(win32), str(taken)])
+        with self.site.w3c_lock:
+            self.site.w3c.write(line + "\n")
+            self.site.w3c.flush()
+        self.__dict__.pop("iis_status", None)
+        self.__dict__.pop("iis_user", None)
 
     def not_found(self):
         self.send(404, "<html><body><h2>404 - File or directory not found.</h2></body></html>")
@@ -282,7 +312,10 @@ class Handler(BaseHTTPRequestHandler):
         t = a[7:].strip()
         if t.startswith("cwt="):
             t = t[4:]
-        return self.site.tickets.check("oauth", t, self.site.ext_fqdn)
+        user = self.site.tickets.check("oauth", t, self.site.ext_fqdn)
+        if user:
+            self.iis_user = "sip:%s@%s" % (user, SIP_DOMAIN)
+        return user
 
     # -- NTLM: None when a 401 went out, else the authenticated user name
     def windows_auth(self):
@@ -290,6 +323,7 @@ class Handler(BaseHTTPRequestHandler):
         unauth = [("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "NTLM")]
         if not a:
             self.body()
+            self.iis_status = (2, 5)
             self.send(401, "<html><body>401 - Unauthorized: Access is denied due to invalid credentials.</body>"
                       "</html>", headers=unauth)
             return None
@@ -308,6 +342,7 @@ class Handler(BaseHTTPRequestHandler):
             ch = os.urandom(8)
             self.site.remember_challenge(ch)
             self.connection_challenge = ch
+            self.iis_status = (1, 2148074254)
             t2 = base64.b64encode(ntlm_type2(ch, self.site.server_fqdn)).decode()
             self.send(401, "401 - Unauthorized", headers=[("WWW-Authenticate", scheme + " " + t2)])
             return None
@@ -318,7 +353,9 @@ class Handler(BaseHTTPRequestHandler):
                 dom, user, nt = "", "", b""
             pref = getattr(self, "connection_challenge", None)
             if any(ntlmv2_ok(user, dom, nt, ch) for ch in self.site.recent_challenges(pref)):
+                self.iis_user = "%s\\%s" % (DOMAIN_NB, user.lower())
                 return user.lower()
+            self.iis_status = (1, 2148074252)
             diag = '28020;source="%s";reason="The user credentials are not valid"' % self.site.server_fqdn
             self.send(401, "401 - Unauthorized: Logon failed.", headers=unauth + [("X-Ms-diagnostics", diag)])
             return None
@@ -337,6 +374,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self):
         # A persistent connection keeps its NTLM challenge across requests (the handler object is per connection).
+        self.t0 = time.time()
         self.__dict__.pop("_body", None)
         u = urlsplit(self.path)
         path = u.path
@@ -598,9 +636,14 @@ def main():
     ap.add_argument("--internal-home-pool", required=True)
     ap.add_argument("--secret", default="lab")
     ap.add_argument("--ready", help="file written once every site listens")
+    ap.add_argument("--w3c-dir", help="write each site's W3C extended log, SITE.log, in this directory")
     a = ap.parse_args()
     tickets = Tickets(a.secret)
-    servers = [serve(Site(s, a.home_pool, a.internal_home_pool, tickets)) for s in a.site]
+    sites = [Site(s, a.home_pool, a.internal_home_pool, tickets) for s in a.site]
+    if a.w3c_dir:
+        for site in sites:
+            site.open_w3c(a.w3c_dir)
+    servers = [serve(site) for site in sites]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -263,6 +263,9 @@ def port_open(addr, port):
         return s.connect_ex((addr, port)) == 0
 
 
+IIS_LOGS = False
+
+
 def make_scenario(name, sc, ca, work, outdir, procs):
     work = os.path.join(work, name)
     os.makedirs(work)
@@ -289,7 +292,8 @@ def make_scenario(name, sc, ca, work, outdir, procs):
     standin_log = open(os.path.join(work, "standin.log"), "w")
     standin = procs.start("standin", [sys.executable, os.path.join(HERE, "iis_standin.py")] + sites +
                           ["--home-pool", FE, "--internal-home-pool", SERVERS["fe01"]["internal_fqdn"],
-                           "--secret", "lab-" + name, "--ready", ready], stderr=standin_log)
+                           "--secret", "lab-" + name, "--ready", ready] +
+                          (["--w3c-dir", work] if IIS_LOGS else []), stderr=standin_log)
     wait_for(lambda: os.path.exists(ready) or standin.poll() is not None, what="iis_standin")
     if standin.poll() is not None:
         raise RuntimeError("iis_standin exited; see %s" % standin_log.name)
@@ -368,6 +372,11 @@ def make_scenario(name, sc, ca, work, outdir, procs):
     with open(os.path.join(outdir, "topology.conf"), "w") as f:
         f.write(topology(name, sc))
     driver.write_ndjson(lab.records, os.path.join(outdir, "client.ndjson"))
+    if IIS_LOGS:
+        # The external sites' W3C logs (W3SVC34578), one per server, as IIS wrote them during the run.
+        os.makedirs(os.path.join(outdir, "iis"), exist_ok=True)
+        for sname in SERVERS:
+            shutil.copyfile(os.path.join(work, sname + "-external.log"), os.path.join(outdir, "iis", sname + ".log"))
     if sc.get("rsa_key"):
         shutil.copyfile(certs[sc["listeners"][0]["name"]][1], os.path.join(outdir, "server-key.pem"))
     with open(os.path.join(work, "nginx-access.log")) as f:
@@ -382,7 +391,10 @@ def main():
     ap.add_argument("scenarios", nargs="*", help="default: all of %s" % ", ".join(SCENARIOS))
     ap.add_argument("--out", default=os.path.join(TOP, "samples"))
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--iis-logs", action="store_true", help="also write the servers' W3C logs into OUT/SCENARIO/iis/")
     a = ap.parse_args()
+    global IIS_LOGS
+    IIS_LOGS = a.iis_logs
     for s in a.scenarios:
         if s not in SCENARIOS:
             ap.error("unknown scenario %s" % s)

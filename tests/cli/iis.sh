@@ -45,8 +45,8 @@ expect_eq "two #Fields: fields after the switch land in the right place" \
 expect_eq "two #Fields: the query joins the stem" \
     "$(jq -r 'select(.type=="http") | .uri' "$TMP/b.json" | head -1)" \
     "/Autodiscover/AutodiscoverService.svc/root/user?sipuri=alice@contoso.com"
-expect_eq "two #Fields: fractional seconds" \
-    "$(jq -r 'select(.win32_status==2148074252) | .ts*1e6|round' "$TMP/b.json")" "1714640405250000"
+expect_eq "two #Fields: fractional seconds; the start is the stamp less time-taken" \
+    "$(jq -r 'select(.win32_status==2148074252) | .ts*1e6|round' "$TMP/b.json")" "1714640405248000"
 expect_eq "two #Fields: clients interleave in time order" \
     "$(jq -r 'select(.type=="http") | .client' "$TMP/b.json" | tr '\n' ' ')" \
     "10.0.0.2:0 10.0.0.2:0 10.0.0.3:0 10.0.0.2:0 10.0.0.3:0 10.0.0.2:0 10.0.0.3:0 10.0.0.2:0 "
@@ -83,6 +83,35 @@ expect_match "missing log: named" "$TMP/f.err" "nope.log: No such file"
 "$LYNCFLOW" --iis-log "$D/two-fields.log" --iis-fields "date cs-method" 2>"$TMP/g.err"
 expect_eq "bad --iis-fields: exit 1" "$?" 1
 expect_match "bad --iis-fields: says why" "$TMP/g.err" "needs .* 'time'"
+
+# A lab capture and the W3C logs its IIS stand-ins wrote during the same run, merged by time.
+S="$SAMPLES/healthy-iis-logs"
+"$LYNCFLOW" -r "$S/capture.pcap" -c "$S/topology.conf" --keylog "$S/keylog.txt" \
+    --iis-log dir01="$S/iis/dir01.log" --iis-log fe01="$S/iis/fe01.log" --json "$TMP/m.json" --timeline >"$TMP/m.txt" 2>"$TMP/m.err"
+expect_eq "merged: exit 0" "$?" 0
+lines=$(cat "$S/iis/dir01.log" "$S/iis/fe01.log" | grep -vc '^#')
+expect_eq "merged: every log line is an iis event" "$(jcount "$TMP/m.json" '.type=="http" and .source=="iis"')" "$lines"
+expect_eq "merged: every request the client made is a decrypted pcap event on the front leg" \
+    "$(jcount "$TMP/m.json" '.type=="http" and .source=="pcap" and (.server|startswith("127.0.0.1")) and .decrypted')" \
+    "$(jq -c 'select(.sent)' "$S/client.ndjson" | wc -l | tr -d ' ')"
+jq -r 'select(.type=="http" or .type=="tls") | .ts*1e6|round' "$TMP/m.json" >"$TMP/m.ts"
+expect_eq "merged: one stream in time order (tls and http events)" "$(sort -n "$TMP/m.ts")" "$(cat "$TMP/m.ts")"
+first_iis=$(jq -r 'select(.source=="iis") | .ts*1e6|round' "$TMP/m.json" | head -1)
+first_pcap=$(jq -r 'select(.source=="pcap") | .ts*1e6|round' "$TMP/m.json" | head -1)
+last_pcap=$(jq -r 'select(.source=="pcap") | .ts*1e6|round' "$TMP/m.json" | tail -1)
+check "merged: log lines interleave with the capture's requests" test "$first_iis" -gt "$first_pcap" -a "$first_iis" -lt "$last_pcap"
+expect_eq "merged: the Director's log belongs to dir01, a director" \
+    "$(jq -r 'select(.source=="iis" and .log_server=="dir01") | .role' "$TMP/m.json" | sort -u)" "director"
+expect_eq "merged: the Front End's log belongs to fe01, a frontend" \
+    "$(jq -r 'select(.source=="iis" and .log_server=="fe01") | .role' "$TMP/m.json" | sort -u)" "frontend"
+expect_ge "merged: NTLM challenges logged as 401.1 0x8009030E" \
+    "$(jcount "$TMP/m.json" '.source=="iis" and .status==401 and .substatus==1 and .win32_status==2148074254')" 1
+expect_eq "merged: the NTLM user as IIS logs it" \
+    "$(jq -r 'select(.source=="iis" and .status==200 and .uri=="/WebTicket/WebTicketService.svc") | .user' "$TMP/m.json" | sort -u | head -1)" \
+    'CONTOSO\alice'
+expect_match "merged: the timeline shows alice's sign-in" "$TMP/m.txt" "^sign-in [0-9]+: client 127.0.2.1, user CONTOSO.alice"
+expect_match "merged: IIS substatus and win32 status reach the timeline" "$TMP/m.txt" "401\.1 0x8009030E|200\.1 0x8009030E"
+expect_eq "merged: no warning or error finding" "$(jcount "$TMP/m.json" '.type=="finding" and .severity!="info"')" 0
 
 # Under ASan/UBSan too.
 check "sanitized: article and malformed logs run clean" sh -c \
