@@ -70,10 +70,10 @@ static enum lf_dis_status run(const struct lf_dissector *d, void *st, struct lf_
     while (lf_cur_left(cur) > 0) {
         size_t left = lf_cur_left(cur);
         struct lf_dres r = d->on_data(st, fc, dir, lf_cur_ptr(cur), left);
-        if (r.status == LF_DIS_ERROR)
-            return LF_DIS_ERROR;
         size_t used = r.consumed < left ? r.consumed : left;
         lf_cur_skip(cur, used);
+        if (r.status == LF_DIS_ERROR)
+            return LF_DIS_ERROR;
         if (r.status == LF_DIS_INCOMPLETE) {
             size_t rest = lf_cur_left(cur);
             *want = r.needed > SIZE_MAX - rest ? SIZE_MAX : rest + (r.needed ? r.needed : 1);
@@ -96,8 +96,7 @@ enum lf_dis_status lf_feed(const struct lf_dissector *d, void *st, struct lf_flo
     if (b->len == 0 && len > 0 && len >= b->want) {
         /* Nothing buffered: parse straight from the caller's bytes, keep the tail. */
         struct lf_cur cur = lf_cur_make(data, len);
-        if (run(d, st, fc, dir, &cur, &want) == LF_DIS_ERROR)
-            return LF_DIS_ERROR;
+        enum lf_dis_status r = run(d, st, fc, dir, &cur, &want);
         size_t rest = lf_cur_left(&cur);
         if (rest) {
             if (reserve(b, rest) != 0)
@@ -105,6 +104,8 @@ enum lf_dis_status lf_feed(const struct lf_dissector *d, void *st, struct lf_flo
             memcpy(b->data, lf_cur_ptr(&cur), rest);
             b->len = rest;
         }
+        if (r == LF_DIS_ERROR)
+            return LF_DIS_ERROR;
         b->want = want;
         if (b->max && b->want > b->max) {
             b->over = 1;
@@ -121,12 +122,13 @@ enum lf_dis_status lf_feed(const struct lf_dissector *d, void *st, struct lf_flo
     if (b->len == 0 || b->len < b->want)
         return LF_DIS_OK;
     struct lf_cur cur = lf_cur_make(b->data, b->len);
-    if (run(d, st, fc, dir, &cur, &want) == LF_DIS_ERROR)
-        return LF_DIS_ERROR;
+    enum lf_dis_status r = run(d, st, fc, dir, &cur, &want);
     size_t rest = lf_cur_left(&cur);
     if (rest && rest < b->len)
         memmove(b->data, lf_cur_ptr(&cur), rest);
     b->len = rest;
+    if (r == LF_DIS_ERROR)
+        return LF_DIS_ERROR;
     b->want = want;
     if (b->max && b->want > b->max) {
         b->over = 1; /* the dissector asks for more than the buffer may ever hold */

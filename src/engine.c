@@ -18,6 +18,11 @@
 #define PROBE_BYTES 512
 /* Bytes held per direction while no dissector is chosen. */
 #define PROBE_KEEP (64 * 1024)
+/* A direction that no dissector wanted, or whose dissector left, is probed
+ * again from later chunks of its stream (a chunk starts a TCP segment, where
+ * a new protocol's first record usually starts: TLS after STARTTLS, SOCKS or
+ * an HTTP CONNECT tunnel), at most this many times. */
+#define REPROBE_MAX 16
 
 struct engine_impl {
     struct lf_engine e; /* first: the public part */
@@ -79,14 +84,44 @@ static void leave(struct engine_impl *im, struct lf_flow *f)
     (void)im;
 }
 
+static void probe(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, int final);
+
+/* The dissector left at a record boundary of dir (LF_DIS_ERROR): the flow
+ * goes back to probing, from the bytes of dir it did not consume, while the
+ * re-probe budget of dir lasts. */
+static void reprobe(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir)
+{
+    enum lf_dir other = dir == LF_C2S ? LF_S2C : LF_C2S;
+    if (f->reprobe[dir] >= REPROBE_MAX) {
+        leave(im, f);
+        return;
+    }
+    f->reprobe[dir]++;
+    struct lf_bytebuf rest = f->buf[dir];
+    memset(&f->buf[dir], 0, sizeof rest);
+    leave(im, f);
+    f->dis_state = LF_DSTATE_PROBING;
+    f->probe_no[dir] = f->probe_no[other] = 0;
+    if (rest.len > PROBE_KEEP)
+        rest.len = 0;
+    f->buf[dir] = rest;
+    f->buf[dir].want = 0;
+    f->buf[dir].max = 0;
+    if (rest.len)
+        probe(im, f, dir, 0);
+}
+
 static void feed(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, const uint8_t *data, size_t len)
 {
     struct lf_flowctx fc;
     flowctx(&im->e, f, &fc);
     if (lf_feed(f->dis, f->dis_st, &fc, dir, &f->buf[dir], data, len) == LF_DIS_ERROR) {
-        if (f->buf[dir].over)
+        if (f->buf[dir].over) {
             im->feed_cap_hits++;
-        leave(im, f);
+            leave(im, f);
+            return;
+        }
+        reprobe(im, f, dir);
     }
 }
 
@@ -122,9 +157,15 @@ static void probe(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, in
         attach(im, f, d, f->buf[other].len ? other : dir);
         return;
     }
-    if (!wait || final)
+    if (!wait || final) {
         f->probe_no[dir] = 1;
-    if (f->probe_no[LF_C2S] && f->probe_no[LF_S2C])
+        /* A stream's first bytes are replayed to a dissector the other
+         * direction chooses; a later chunk's are not (stale by then). */
+        if (f->reprobe[dir])
+            b->len = 0;
+    }
+    if (f->probe_no[LF_C2S] && f->probe_no[LF_S2C] &&
+        (final || (f->reprobe[LF_C2S] >= REPROBE_MAX && f->reprobe[LF_S2C] >= REPROBE_MAX)))
         leave(im, f);
 }
 
@@ -146,6 +187,7 @@ static void on_stream_data(void *ctx, int dirn, const uint8_t *data, size_t len)
     struct engine_impl *im = ctx;
     struct lf_flow *f = im->cur;
     enum lf_dir dir = (enum lf_dir)dirn;
+    enum lf_dir other = dir == LF_C2S ? LF_S2C : LF_C2S;
     if (f->dis_state == LF_DSTATE_PROBING && lf_stream_test_dissector) {
         attach(im, f, lf_stream_test_dissector, dir);
     }
@@ -155,6 +197,16 @@ static void on_stream_data(void *ctx, int dirn, const uint8_t *data, size_t len)
     }
     if (f->dis_state != LF_DSTATE_PROBING)
         return;
+    if (f->probe_no[dir]) {
+        if (f->reprobe[dir] >= REPROBE_MAX) {
+            if (f->probe_no[other] && f->reprobe[other] >= REPROBE_MAX)
+                leave(im, f);
+            return; /* the other direction may still decide */
+        }
+        f->reprobe[dir]++; /* probe again from this chunk on */
+        f->probe_no[dir] = 0;
+        f->buf[dir].len = 0;
+    }
     if (f->buf[dir].len + len > PROBE_KEEP) {
         leave(im, f);
         return;

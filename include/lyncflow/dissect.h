@@ -7,6 +7,14 @@
  *                      until at least `needed` more bytes follow them;
  *   LF_DIS_ERROR       this flow is not (or no longer) this protocol: the
  *                      dissector leaves the flow and is not called again.
+ *                      `consumed` says where it stopped: the bytes after it
+ *                      (for instance a tunnel's, after an HTTP CONNECT's 2xx
+ *                      answer) may be another protocol's.
+ * When a dissector leaves, or none wanted a direction's first bytes, the
+ * engine probes the dissectors again: from the bytes the leaving dissector
+ * did not consume, then from the start of each later chunk of the stream (a
+ * TCP segment: where a new protocol's first record usually begins, as after
+ * STARTTLS or a SOCKS handshake), a bounded number of times per direction.
  * Bytes not consumed stay buffered by the caller (lf_feed) and are handed
  * again, followed by new bytes, so headers that span segments need no private
  * buffering. Dissectors never print: they fill events and call lf_emit().
@@ -82,7 +90,8 @@ struct lf_bytebuf {
 
 /* Appends bytes to b and runs d->on_data over the buffered bytes until it
  * consumes nothing more, asks for more, or leaves. Returns LF_DIS_ERROR when
- * the dissector left or the buffer would exceed b->max (counted by caller).
+ * the dissector left (b then holds the bytes it did not consume) or the
+ * buffer would exceed b->max (b->over set; counted by caller).
  * The buffer is compacted; no allocation once it reached its working size. */
 enum lf_dis_status lf_feed(const struct lf_dissector *d, void *st, struct lf_flowctx *fc, enum lf_dir dir,
                            struct lf_bytebuf *b, const uint8_t *data, size_t len);

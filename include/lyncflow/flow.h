@@ -68,6 +68,7 @@ struct lf_flow {
     void *dis_st;
     uint8_t dis_state;         /* enum lf_dis_state */
     uint8_t probe_no[2];       /* direction answered NO to every probe */
+    uint8_t reprobe[2];        /* times a direction was probed again (engine.c REPROBE_MAX) */
     struct lf_bytebuf buf[2];
 };
 
