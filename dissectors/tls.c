@@ -215,8 +215,30 @@ static void hex_encode(const uint8_t *in, size_t n, char *out)
     out[2 * n] = 0;
 }
 
+/* Digest input gathered in a buffer: one EVP_DigestUpdate per 1 KiB, not one per number. */
+struct mdbuf {
+    EVP_MD_CTX *md;
+    size_t n;
+    char b[1024];
+};
+
+static void mdb_flush(struct mdbuf *mb)
+{
+    if (mb->n)
+        EVP_DigestUpdate(mb->md, mb->b, mb->n);
+    mb->n = 0;
+}
+
+static void mdb_put(struct mdbuf *mb, const char *s, size_t n)
+{
+    if (mb->n + n > sizeof mb->b)
+        mdb_flush(mb);
+    memcpy(mb->b + mb->n, s, n);
+    mb->n += n;
+}
+
 /* Appends decimal v to the digest, preceded by sep when not first. */
-static void md_dec(EVP_MD_CTX *md, unsigned v, int *first, char sep)
+static void md_dec(struct mdbuf *mb, unsigned v, int *first, char sep)
 {
     char buf[8];
     size_t n = 0;
@@ -231,10 +253,10 @@ static void md_dec(EVP_MD_CTX *md, unsigned v, int *first, char sep)
     } while (v && t < sizeof tmp);
     while (t)
         buf[n++] = tmp[--t];
-    EVP_DigestUpdate(md, buf, n);
+    mdb_put(mb, buf, n);
 }
 
-static void md_hex4(EVP_MD_CTX *md, uint16_t v, int *first)
+static void md_hex4(struct mdbuf *mb, uint16_t v, int *first)
 {
     char buf[5];
     size_t n = 0;
@@ -245,7 +267,7 @@ static void md_hex4(EVP_MD_CTX *md, uint16_t v, int *first)
     buf[n++] = hexd[(v >> 8) & 15];
     buf[n++] = hexd[(v >> 4) & 15];
     buf[n++] = hexd[v & 15];
-    EVP_DigestUpdate(md, buf, n);
+    mdb_put(mb, buf, n);
 }
 
 /* Where the lists of a ClientHello sit; every cursor here was checked. */
@@ -265,45 +287,56 @@ static void compute_ja3(const struct ch_view *v, char *out)
     int first = 1;
     if (!md)
         return;
-    md_dec(md, v->legacy_version, &first, ',');
-    EVP_DigestUpdate(md, ",", 1);
+    struct mdbuf mb;
+    mb.md = md;
+    mb.n = 0;
+    md_dec(&mb, v->legacy_version, &first, ',');
+    mdb_put(&mb, ",", 1);
     struct lf_cur c = v->ciphers;
     first = 1;
     while (lf_cur_left(&c) >= 2) {
         uint16_t x = lf_cur_u16(&c);
         if (!is_grease(x))
-            md_dec(md, x, &first, '-');
+            md_dec(&mb, x, &first, '-');
     }
-    EVP_DigestUpdate(md, ",", 1);
+    mdb_put(&mb, ",", 1);
     c = v->exts;
     first = 1;
     while (lf_cur_left(&c) >= 4) {
         uint16_t t = lf_cur_u16(&c);
         lf_cur_skip(&c, lf_cur_u16(&c));
         if (!is_grease(t))
-            md_dec(md, t, &first, '-');
+            md_dec(&mb, t, &first, '-');
     }
-    EVP_DigestUpdate(md, ",", 1);
+    mdb_put(&mb, ",", 1);
     c = v->groups;
     first = 1;
     while (v->has_groups && lf_cur_left(&c) >= 2) {
         uint16_t x = lf_cur_u16(&c);
         if (!is_grease(x))
-            md_dec(md, x, &first, '-');
+            md_dec(&mb, x, &first, '-');
     }
-    EVP_DigestUpdate(md, ",", 1);
+    mdb_put(&mb, ",", 1);
     c = v->points;
     first = 1;
     while (v->has_points && lf_cur_left(&c) >= 1)
-        md_dec(md, lf_cur_u8(&c), &first, '-');
+        md_dec(&mb, lf_cur_u8(&c), &first, '-');
+    mdb_flush(&mb);
     if (EVP_DigestFinal_ex(md, dig, &dlen) && dlen == 16)
         hex_encode(dig, 16, out);
 }
 
-static int cmp_u16(const void *a, const void *b)
+/* Insertion sort: the lists are short (ciphers, extensions), and qsort's
+ * indirect compares cost more than the moves. */
+static void sort_u16(uint16_t *v, size_t n)
 {
-    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-    return (x > y) - (x < y);
+    for (size_t i = 1; i < n; i++) {
+        uint16_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
 }
 
 static const char *ja4_version(uint16_t v)
@@ -334,18 +367,22 @@ static void ja4_hash(const uint16_t *sorted, size_t n, struct lf_cur *tail, char
     EVP_MD_CTX *md = n ? md_ctx(MD_SHA256) : NULL;
     if (!md)
         return;
+    struct mdbuf mb;
+    mb.md = md;
+    mb.n = 0;
     for (size_t i = 0; i < n; i++)
-        md_hex4(md, sorted[i], &first);
+        md_hex4(&mb, sorted[i], &first);
     if (tail) {
         int tfirst = 1;
-        EVP_DigestUpdate(md, "_", 1);
+        mdb_put(&mb, "_", 1);
         while (lf_cur_left(tail) >= 2) {
             uint16_t x = lf_cur_u16(tail);
             if (!is_grease(x))
-                md_hex4(md, x, &tfirst);
+                md_hex4(&mb, x, &tfirst);
         }
     }
     char hex[2 * EVP_MAX_MD_SIZE + 1];
+    mdb_flush(&mb);
     if (EVP_DigestFinal_ex(md, dig, &dlen) && dlen == 32) {
         hex_encode(dig, 6, hex);
         memcpy(out, hex, 13);
@@ -365,7 +402,7 @@ static void compute_ja4(const struct ch_view *v, char *out, size_t size)
             list[n++] = x;
     }
     size_t ciphers = n;
-    qsort(list, n, sizeof *list, cmp_u16);
+    sort_u16(list, n);
     char bhash[13], chash[13];
     ja4_hash(list, n, NULL, bhash);
 
@@ -381,7 +418,7 @@ static void compute_ja4(const struct ch_view *v, char *out, size_t size)
         if (t != EXT_SERVER_NAME && t != EXT_ALPN)
             list[n++] = t;
     }
-    qsort(list, n, sizeof *list, cmp_u16);
+    sort_u16(list, n);
     struct lf_cur sig = v->sigalgs;
     ja4_hash(list, n, v->has_sigalgs && lf_cur_left(&sig) > 0 ? &sig : NULL, chash);
     free(list);
@@ -599,14 +636,16 @@ static lf_time asn1_time(const ASN1_TIME *a)
 
 #define TLS_FSZ(f) sizeof(((struct lf_ev_tls *)0)->f)
 #define CERT_CACHE 32 /* distinct leaf certificates remembered */
+#define CERT_CACHE_MAX 8192
 
-/* What a leaf certificate gives the event, kept by the SHA-256 of its bytes:
- * most connections present one of a few certificates, and d2i_X509 is by far
- * the costliest step of a handshake. */
+/* What a leaf certificate gives the event, kept with its bytes: most
+ * connections present one of a few certificates, and d2i_X509 is by far the
+ * costliest step of a handshake. Certificates above CERT_CACHE_MAX bytes are
+ * parsed every time. */
 struct cert_entry {
-    uint8_t key[32];
+    uint8_t *der; /* the certificate's bytes, owned */
     size_t len;
-    uint8_t used, ok;
+    uint8_t ok;
     char subject[TLS_FSZ(cert_subject)], issuer[TLS_FSZ(cert_issuer)], san[TLS_FSZ(cert_san)];
     char sha256[TLS_FSZ(cert_sha256)];
     lf_time not_before, not_after;
@@ -647,28 +686,28 @@ static void parse_x509(struct cert_entry *e, const uint8_t *der, size_t len)
     ERR_clear_error();
 }
 
-/* The leaf certificate, looked up by its bytes' digest, parsed on a miss. */
+/* The leaf certificate, looked up by its bytes, parsed on a miss. */
 static void parse_leaf(struct tls_state *st, const uint8_t *der, size_t len)
 {
     struct lf_ev_tls *t = &st->tls;
     struct cert_entry one, *e = NULL;
-    uint8_t key[EVP_MAX_MD_SIZE];
-    unsigned klen = 0;
-    const EVP_MD *sha = md_get(MD_SHA256);
     st->cert_done = 1;
-    if (sha && EVP_Digest(der, len, key, &klen, sha, NULL) && klen == 32) {
-        for (int i = 0; i < CERT_CACHE && !e; i++)
-            if (cert_cache[i].used && cert_cache[i].len == len && !memcmp(cert_cache[i].key, key, 32))
-                e = &cert_cache[i];
-        if (!e) {
-            e = &cert_cache[cert_next++ % CERT_CACHE];
-            memset(e, 0, sizeof *e);
-            parse_x509(e, der, len);
-            memcpy(e->key, key, 32);
-            e->len = len;
-            e->used = 1;
+    for (int i = 0; i < CERT_CACHE && !e; i++)
+        if (cert_cache[i].len == len && cert_cache[i].der && !memcmp(cert_cache[i].der, der, len))
+            e = &cert_cache[i];
+    if (!e && len <= CERT_CACHE_MAX) {
+        e = &cert_cache[cert_next++ % CERT_CACHE];
+        uint8_t *keep = e->der && e->len >= len ? e->der : NULL;
+        if (!keep) {
+            free(e->der);
+            keep = lf_xmalloc(len ? len : 1);
         }
-    } else {
+        memset(e, 0, sizeof *e);
+        parse_x509(e, der, len);
+        memcpy(keep, der, len);
+        e->der = keep;
+        e->len = len;
+    } else if (!e) {
         e = &one;
         memset(e, 0, sizeof *e);
         parse_x509(e, der, len);
