@@ -1,4 +1,4 @@
-/* tlsdec.c: TLS 1.0-1.3 record decryption from NSS key logs, pcapng secrets and RSA keys (RFC 5246, 8446, 7627, 7366, 7905).
+/* tlsdec.c: TLS 1.0-1.3 decryption from key logs, pcapng secrets and RSA keys (RFC 5246, 8446, 7627, 7366, 7905).
  *
  * The keystore is an open-addressing table keyed by client random, filled
  * from key log text (a file re-read from where it stopped, or pcapng
@@ -1169,7 +1169,8 @@ static void parse_server_hello(struct lf_tlsdec *d, struct lf_cur b, const uint8
     d->tls13 = ver == V_TLS13;
     d->ems = ems;
     d->etm = etm && d->suite && d->suite->kind == K_CBC;
-    if (!d->suite || (d->tls13 && d->suite->id < 0x1301) || (!d->tls13 && d->suite->id >= 0x1301 && d->suite->id <= 0x1303) ||
+    int suite13 = d->suite && d->suite->id >= 0x1301 && d->suite->id <= 0x1303;
+    if (!d->suite || d->tls13 != suite13 ||
         ver < V_TLS10 || ver > V_TLS13) {
         d->dead = 1;
         d->ks->unsupported++;

@@ -42,8 +42,8 @@ reqs "$out" >"$TMP/lf"
 tshark_reqs "$D/ciphers.pcap" "tls.keylog_file:$D/keylog.txt" >"$TMP/ts"
 expect_eq "ciphers: tshark sees 34 requests with the key log" "$(wc -l <"$TMP/ts" | tr -d ' ')" 34
 check "ciphers: the same requests as tshark (key log)" diff "$TMP/ts" "$TMP/lf"
-expect_nomatch "ciphers: no secret in the output" "$out" "$(sed -n 's/^CLIENT_RANDOM [0-9a-f]* \([0-9a-f]\{16\}\).*/\1/p' \
-    "$D/keylog.txt" | head -1)"
+secret=$(sed -n 's/^CLIENT_RANDOM [0-9a-f]* \([0-9a-f]\{16\}\).*/\1/p' "$D/keylog.txt" | head -1)
+expect_nomatch "ciphers: no secret in the output" "$out" "$secret"
 
 out="$TMP/rsa.json"
 "$LYNCFLOW" -r "$D/ciphers.pcap" --rsa-key "$D/server-key.pem" --json "$out" 2>"$TMP/err"
@@ -194,7 +194,8 @@ for s in "$SAMPLES"/*/; do
         jq -r 'select(.type=="http" and .decrypted==true) | "\(.client) \(.method) \(.uri) \(.status)"' "$out" |
             sort >"$TMP/got"
         missing=$(comm -23 "$TMP/want" "$TMP/got" | wc -l | tr -d ' ')
-        expect_eq "$name: with only --rsa-key, every client request decrypted ($((total - missing))/$total)" "$missing" 0
+        expect_eq "$name: with only --rsa-key, every client request decrypted ($((total - missing))/$total)" \
+            "$missing" 0
         reqs "$out" >"$TMP/lf"
         tshark_reqs "$s/capture.pcap" "uat:rsa_keys:\"$s/server-key.pem\",\"\"" >"$TMP/ts"
         check "$name: the same requests as tshark with the RSA key" diff "$TMP/ts" "$TMP/lf"

@@ -199,7 +199,8 @@ static void test_rfc8448_traffic_keys(void **state)
     uint8_t secret[32], fin[32];
     unhex(R8448_S_HS, secret, sizeof secret);
     assert_int_equal(lf_tls13_expand_label("SHA256", secret, 32, "finished", NULL, 0, fin, 32), 0);
-    assert_hex(fin, 32, "00 8d 3b 66 f8 16 ea 55 9f 96 b5 37 e8 85 c3 1f c0 68 bf 49 2c 65 2f 01 f2 88 a1 d8 cd c1 9f c8");
+    assert_hex(fin, 32, "00 8d 3b 66 f8 16 ea 55 9f 96 b5 37 e8 85 c3 1f"
+                        "c0 68 bf 49 2c 65 2f 01 f2 88 a1 d8 cd c1 9f c8");
 }
 
 static void keylog_line(char *out, size_t size, const char *label, const char *random_hex, const char *secret_hex)
@@ -284,8 +285,8 @@ static void test_rfc8448_records(void **state)
     /* the client Finished under the client handshake key */
     assert_int_equal(open_hex(d, 0, r8448_cfin, out, &outlen, &inner), LF_DEC_OK);
     assert_int_equal(inner, 22);
-    assert_hex(out, outlen, "14 00 00 20 a8 ec 43 6d 67 76 34 ae 52 5a c1 fc eb e1 1a 03 9e c1 76 94 fa c6 e9 85 27 b6 42"
-                            " f2 ed d5 ce 61");
+    assert_hex(out, outlen, "14 00 00 20 a8 ec 43 6d 67 76 34 ae 52 5a c1 fc eb e1 1a 03"
+                            "9e c1 76 94 fa c6 e9 85 27 b6 42 f2 ed d5 ce 61");
     feed_messages(d, 0, out, outlen);
 
     /* NewSessionTicket, then application data both ways under the application keys */
@@ -791,8 +792,8 @@ static void run12(const struct cs12 *cs)
     const uint8_t *pt = (const uint8_t *)texts[0];
     size_t pn = strlen(texts[0]), outlen = 0;
     uint8_t rec[2048], out[2048], inner = 0;
-    size_t rn = cs->kind == 2 ? seal_cbc(&k, 0, 3, cs->ver, pt, pn, cs->keylen, EVP_get_digestbyname(cs->mac), cs->maclen,
-                                         cs->etm, chain[0], rec)
+    size_t rn = cs->kind == 2 ? seal_cbc(&k, 0, 3, cs->ver, pt, pn, cs->keylen, EVP_get_digestbyname(cs->mac),
+                                         cs->maclen, cs->etm, chain[0], rec)
                               : seal_aead(cs->kind == 1, &k, 0, 3, pt, pn, cs->keylen, rec);
     assert_int_equal(lf_tlsdec_record(d, 0, 23, cs->ver, rec, rn, out, &outlen, &inner), LF_DEC_OK);
     assert_memory_equal(out, pt, pn);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# make-capture.sh: regenerates ciphers.pcap, keylog.txt, cases.txt and server-key.pem here (root: nginx and tcpdump on lo).
+# make-capture.sh: regenerates ciphers.pcap, keylog.txt, cases.txt and server-key.pem (root: nginx, tcpdump on lo).
 # One curl run per cipher suite / version against a local nginx, two requests each:
 # TLS 1.3 (AES-256-GCM, ChaCha20, AES-128-GCM, a HelloRetryRequest), TLS 1.2 ECDHE (GCM, ChaCha20,
 # CBC-SHA384, CBC-SHA with encrypt-then-MAC), TLS_RSA (GCM with extended master secret, CBC-SHA256,
@@ -45,8 +45,10 @@ go() { # port, curl options
     shift
     n=$((n + 1))
     echo "$n port $port: $*" >>"$here/cases.txt"
-    SSLKEYLOGFILE="$here/keylog.txt" curl -sk -o /dev/null -o /dev/null --resolve feweb.contoso.com:$port:127.0.0.1 "$@" \
-        "https://feweb.contoso.com:$port/abs/handler/file.lsabs?case=$n" "https://feweb.contoso.com:$port/index.html?case=$n"
+    url=https://feweb.contoso.com:$port
+    SSLKEYLOGFILE="$here/keylog.txt" curl -sk -o /dev/null -o /dev/null \
+        --resolve "feweb.contoso.com:$port:127.0.0.1" "$@" \
+        "$url/abs/handler/file.lsabs?case=$n" "$url/index.html?case=$n"
 }
 go 8443 --tlsv1.3
 go 8443 --tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256
