@@ -17,7 +17,7 @@
  * MAYBE counts as the answer. */
 #define PROBE_BYTES 512
 /* Bytes held per direction while no dissector is chosen. */
-#define PROBE_KEEP (64 * 1024)
+#define PROBE_KEEP (16 * 1024)
 /* A direction that no dissector wanted, or whose dissector left, is probed
  * again from later chunks of its stream (a chunk starts a TCP segment, where
  * a new protocol's first record usually starts: TLS after STARTTLS, SOCKS or
@@ -29,6 +29,7 @@ struct engine_impl {
     struct lf_reasm reasm;
     struct lf_stream_sink sink;
     struct lf_flow *cur;  /* flow whose stream is being delivered */
+    size_t held;          /* bytes allocated by the flows' lf_bytebufs (probe and dissector buffers) */
     uint64_t feed_cap_hits;
     int warned_link;
 };
@@ -71,6 +72,12 @@ static void flowctx(struct lf_engine *eng, const struct lf_flow *f, struct lf_fl
     fc->eng = eng;
 }
 
+static void buf_release(struct engine_impl *im, struct lf_bytebuf *b)
+{
+    im->held -= b->cap;
+    lf_bytebuf_free(b);
+}
+
 /* The dissector leaves the flow (ERROR, a gap it cannot cross, a cap). */
 static void leave(struct engine_impl *im, struct lf_flow *f)
 {
@@ -79,9 +86,14 @@ static void leave(struct engine_impl *im, struct lf_flow *f)
     f->dis = NULL;
     f->dis_st = NULL;
     f->dis_state = LF_DSTATE_NONE;
-    lf_bytebuf_free(&f->buf[0]);
-    lf_bytebuf_free(&f->buf[1]);
-    (void)im;
+    buf_release(im, &f->buf[0]);
+    buf_release(im, &f->buf[1]);
+}
+
+/* Buffers of all flows together stay under the global cap with the reassembly queues. */
+static int over_global(const struct engine_impl *im)
+{
+    return im->held + im->reasm.buffered > im->e.cfg.global_cap;
 }
 
 static void probe(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, int final);
@@ -115,14 +127,17 @@ static void feed(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, con
 {
     struct lf_flowctx fc;
     flowctx(&im->e, f, &fc);
-    if (lf_feed(f->dis, f->dis_st, &fc, dir, &f->buf[dir], data, len) == LF_DIS_ERROR) {
-        if (f->buf[dir].over) {
-            im->feed_cap_hits++;
-            leave(im, f);
-            return;
-        }
-        reprobe(im, f, dir);
+    struct lf_bytebuf *b = &f->buf[dir];
+    size_t cap = b->cap;
+    enum lf_dis_status r = lf_feed(f->dis, f->dis_st, &fc, dir, b, data, len);
+    im->held += b->cap - cap;
+    if (over_global(im) || (r == LF_DIS_ERROR && b->over)) {
+        im->feed_cap_hits++;
+        leave(im, f);
+        return;
     }
+    if (r == LF_DIS_ERROR)
+        reprobe(im, f, dir);
 }
 
 static void attach(struct engine_impl *im, struct lf_flow *f, const struct lf_dissector *d, enum lf_dir first)
@@ -140,7 +155,7 @@ static void attach(struct engine_impl *im, struct lf_flow *f, const struct lf_di
         f->buf[order[i]].max = im->e.cfg.stream_cap;
         if (held.len)
             feed(im, f, order[i], held.data, held.len);
-        lf_bytebuf_free(&held);
+        buf_release(im, &held);
     }
 }
 
@@ -169,17 +184,24 @@ static void probe(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, in
         leave(im, f);
 }
 
-static void hold(struct lf_bytebuf *b, const uint8_t *data, size_t len)
+/* Keeps a direction's bytes while no dissector is chosen; 0, or -1 at a cap. */
+static int hold(struct engine_impl *im, struct lf_bytebuf *b, const uint8_t *data, size_t len)
 {
+    if (b->len + len > PROBE_KEEP)
+        return -1;
     if (b->len + len > b->cap) {
         size_t cap = b->cap ? b->cap : 1024;
         while (cap < b->len + len)
             cap *= 2;
         b->data = lf_xrealloc(b->data, cap);
+        im->held += cap - b->cap;
         b->cap = cap;
+        if (over_global(im))
+            return -1;
     }
     memcpy(b->data + b->len, data, len);
     b->len += len;
+    return 0;
 }
 
 static void on_stream_data(void *ctx, int dirn, const uint8_t *data, size_t len)
@@ -207,11 +229,12 @@ static void on_stream_data(void *ctx, int dirn, const uint8_t *data, size_t len)
         f->probe_no[dir] = 0;
         f->buf[dir].len = 0;
     }
-    if (f->buf[dir].len + len > PROBE_KEEP) {
+    if (hold(im, &f->buf[dir], data, len) != 0) {
+        if (over_global(im))
+            im->feed_cap_hits++;
         leave(im, f);
         return;
     }
-    hold(&f->buf[dir], data, len);
     probe(im, f, dir, 0);
 }
 
@@ -239,7 +262,7 @@ static void sync_stats(struct engine_impl *im)
 {
     im->e.stats.gaps = im->reasm.gaps;
     im->e.stats.stream_cap_hits = im->reasm.stream_cap_hits + im->feed_cap_hits;
-    im->e.buffered = im->reasm.buffered;
+    im->e.buffered = im->reasm.buffered + im->held;
 }
 
 /* The connection is over for the dissectors (closed, or the flow ends): holes
@@ -355,8 +378,9 @@ void lf_engine_packet(struct lf_engine *eng, int linktype, lf_time ts, const uin
             eng->stats.decode_errors++;
             if (!im->warned_link) {
                 const char *name = pcap_datalink_val_to_name(linktype);
-                lf_warn("link type %d (%s) is not supported: its frames are counted as decode errors", linktype,
-                        name ? name : "unknown");
+                const char *src = eng->cfg.read_file ? eng->cfg.read_file : eng->cfg.iface;
+                lf_warn("%s: link type %d (%s) is not supported: its frames are counted as decode errors",
+                        src ? src : "capture", linktype, name ? name : "unknown");
                 im->warned_link = 1;
             }
         }

@@ -321,27 +321,3 @@ void lf_flowtab_expire(struct lf_flowtab *t, lf_time now, uint32_t tcp_idle_s, u
             lf_flowtab_end(t, f);
     }
 }
-
-void lf_flow_swap(struct lf_flow *f)
-{
-    struct lf_addr a = f->cli;
-    f->cli = f->srv;
-    f->srv = a;
-#define SWAP(T, x, y)                                                                                                  \
-    do {                                                                                                               \
-        T tmp_ = (x);                                                                                                  \
-        (x) = (y);                                                                                                     \
-        (y) = tmp_;                                                                                                    \
-    } while (0)
-    SWAP(uint64_t, f->pkts[0], f->pkts[1]);
-    SWAP(uint64_t, f->bytes[0], f->bytes[1]);
-    SWAP(uint32_t, f->isn[0], f->isn[1]);
-    SWAP(uint8_t, f->syn[0], f->syn[1]);
-    SWAP(uint8_t, f->fin[0], f->fin[1]);
-    SWAP(struct lf_stream, f->st[0], f->st[1]);
-    SWAP(struct lf_bytebuf, f->buf[0], f->buf[1]);
-    SWAP(uint8_t, f->probe_no[0], f->probe_no[1]);
-#undef SWAP
-    if (f->rst_from)
-        f->rst_from = f->rst_from == 'c' ? 's' : 'c';
-}

@@ -16,7 +16,6 @@
  *      32768 or above (the ephemeral ranges of Linux and Windows), that side
  *      is the client;
  *   4. else the sender of the first packet seen.
- * Dissectors may know better (a ClientHello or a request): lf_flow_swap().
  *
  * Lifetime: a flow ends (the end callback runs, then the flow is freed)
  *   - when idle longer than tcp_idle_s / udp_idle_s (lf_flowtab_expire);
@@ -96,8 +95,5 @@ void lf_flowtab_end(struct lf_flowtab *t, struct lf_flow *f);
 void lf_flowtab_end_all(struct lf_flowtab *t);
 /* Open flows. */
 size_t lf_flowtab_count(const struct lf_flowtab *t);
-
-/* Exchanges client and server of f, with their counters and streams. */
-void lf_flow_swap(struct lf_flow *f);
 
 #endif

@@ -101,3 +101,21 @@ expect_eq "--max-flows 10: every flow still ends with an event" "$(jcount "$TMP/
 expect_eq "--max-flows 10: packets of all flow events add up to the unevicted run's" \
     "$(jq -s '[.[] | select(.type=="flow") | .c2s_packets + .s2c_packets] | add' "$TMP/ev.json")" \
     "$(jq -s '[.[] | select(.type=="flow") | .c2s_packets + .s2c_packets] | add' "$TMP/all.json")"
+
+# An unsupported link type: one warning naming the file, every frame a decode error, exit 0.
+U="$SHARED/corpus/tcpdump/ieee802.11_exthdr.pcap"
+"$LYNCFLOW" -r "$U" --json "$TMP/u.json" 2>"$TMP/u.err"
+expect_eq "unsupported link type: exit 0" "$?" 0
+expect_eq "unsupported link type: one warning" "$(wc -l <"$TMP/u.err" | tr -d ' ')" 1
+expect_match "unsupported link type: names the file and the link type" "$TMP/u.err" \
+    "^lyncflow: .*ieee802\\.11_exthdr\\.pcap: link type 127 \\(IEEE802_11_RADIO\\) is not supported"
+expect_eq "unsupported link type: every frame counted as a decode error" \
+    "$(jq -r 'select(.type=="stats") | .decode_errors == .packets and .packets > 0' "$TMP/u.json")" "true"
+
+# Idle timeout: flows idle longer than --tcp-idle end, and their next packet starts a new flow.
+"$LYNCFLOW" -r "$B" --tcp-idle 1 --json "$TMP/idle.json" 2>/dev/null
+expect_ge "--tcp-idle 1 ends idle TCP flows: more flows than without" \
+    "$(jq -r 'select(.type=="stats") | .flows' "$TMP/idle.json")" "$((flows + 1))"
+expect_eq "--tcp-idle 1: the packets are all still counted" \
+    "$(jq -s '[.[] | select(.type=="flow") | .c2s_packets + .s2c_packets] | add' "$TMP/idle.json")" \
+    "$(jq -s '[.[] | select(.type=="flow") | .c2s_packets + .s2c_packets] | add' "$TMP/all.json")"

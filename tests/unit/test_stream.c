@@ -482,7 +482,62 @@ static void test_engine_path(void **state)
     assert_int_equal(eng->stats.gaps, 1);
     assert_int_equal(eng->stats.flows, 1);
     assert_int_equal(eng->stats.packets, 11);
+    assert_int_equal(eng->buffered, 0);
     lf_engine_free(eng);
+    lf_stream_test_dissector = NULL;
+}
+
+/* A dissector that never consumes: its buffer grows until a cap makes it leave. */
+static int hoard_frees;
+static struct lf_dres hoard_data(void *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *data, size_t len)
+{
+    (void)st;
+    (void)fc;
+    (void)dir;
+    (void)data;
+    (void)len;
+    struct lf_dres r = {LF_DIS_OK, 0, 0};
+    return r;
+}
+static void hoard_free(void *st)
+{
+    (void)st;
+    hoard_frees++;
+}
+static const struct lf_dissector hoard = {"hoard", NULL, td_new, hoard_free, hoard_data, NULL, td_end};
+
+static void test_engine_buffer_caps(void **state)
+{
+    (void)state;
+    static const size_t caps[2][2] = {{4096, 1 << 24}, {1 << 20, 8192}}; /* per stream, global */
+    for (int k = 0; k < 2; k++) {
+        struct lf_config cfg;
+        lf_config_defaults(&cfg);
+        cfg.stream_cap = caps[k][0];
+        cfg.global_cap = caps[k][1];
+        lf_stream_test_dissector = &hoard;
+        hoard_frees = ends = nflows = 0;
+        struct lf_engine *eng = lf_engine_new(&cfg, collect, NULL);
+        uint8_t b[1600];
+        char data[1001];
+        memset(data, 'x', 1000);
+        data[1000] = 0;
+        lf_time t = 1700000000000000LL;
+        size_t n = frame(b, 1, 100, 0, 0x02, "");
+        lf_engine_packet(eng, 1, t, b, n, n);
+        for (uint32_t i = 0; i < 12; i++) {
+            n = frame(b, 1, 101 + 1000 * i, 0, 0x18, data);
+            lf_engine_packet(eng, 1, t + i + 1, b, n, n);
+        }
+        assert_int_equal(hoard_frees, 1); /* it left */
+        assert_int_equal(eng->stats.stream_cap_hits, 1);
+        assert_int_equal(eng->buffered, 0);
+        lf_engine_flush(eng);
+        assert_int_equal(ends, 0);        /* a dissector that left is not called at the end */
+        assert_int_equal(nflows, 1);
+        assert_int_equal(flows[0].u.flow.c2s_packets, 13);
+        lf_engine_free(eng);
+    }
     lf_stream_test_dissector = NULL;
 }
 
@@ -503,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_mid_stream_wrap),
         cmocka_unit_test(test_feed_incomplete),
         cmocka_unit_test(test_engine_path),
+        cmocka_unit_test(test_engine_buffer_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
