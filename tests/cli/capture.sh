@@ -23,6 +23,23 @@ for f in 443-curl.pcap http_ipv6.pcap tls_2_reasms.pcapng 443-chrome.pcap; do
         "$(cat "$TMP/$f.ours")" "$(cat "$TMP/$f.tshark")"
 done
 
+# The lab's samples (tcpdump on lo): packet counts per connection, and the client is the SYN sender.
+for d in "$SAMPLES"/*/; do
+    f="$d/capture.pcap"
+    [ -f "$f" ] || continue
+    s=$(basename "$d")
+    "$LYNCFLOW" -r "$f" --json "$TMP/s.json" 2>/dev/null
+    expect_eq "samples/$s: per-connection packets equal tshark's" \
+        "$(ours_conv "$TMP/s.json")" "$(tshark_conv "$f")"
+    jq -r 'select(.type=="flow" and .transport=="tcp" and .handshake) | .client' "$TMP/s.json" | tr -d '[]' |
+        sort >"$TMP/s.cli"
+    tshark -r "$f" -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' -T fields -E separator=, \
+        -e ip.src -e ipv6.src -e tcp.srcport 2>/dev/null | awk -F, '{ print ($1 != "" ? $1 : $2) ":" $3 }' |
+        sort -u >"$TMP/s.syn"
+    expect_eq "samples/$s: clients are the SYN senders ($(wc -l <"$TMP/s.syn" | tr -d ' '))" \
+        "$(cat "$TMP/s.cli")" "$(cat "$TMP/s.syn")"
+done
+
 # The handshake fixes the client: 443-curl.pcap is one connection from 192.168.1.13 to port 443, closed by FIN.
 expect_eq "443-curl: client, server, close, handshake" \
     "$(jq -r 'select(.type=="flow") | "\(.client) \(.server) \(.close) \(.handshake)"' "$TMP/443-curl.pcap.json")" \
