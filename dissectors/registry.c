@@ -8,11 +8,13 @@
 
 extern const struct lf_dissector lf_dissector_tls;
 extern const struct lf_dissector lf_dissector_http;
+extern const struct lf_dissector lf_dissector_proxyproto;
 
 /* Each dissector file exports one descriptor; list it here, in probe order. */
 const struct lf_dissector *const lf_dissectors[] = {
     &lf_dissector_tls,
     &lf_dissector_http,
+    &lf_dissector_proxyproto,
     NULL,
 };
 

@@ -464,13 +464,15 @@ static int join_field(char *field, size_t size, const uint8_t *s, size_t n)
 }
 
 /* Parses a ClientHello body (after the 4-byte header). Fields are committed
- * only when the whole message is well formed. */
+ * only when the message is well framed up to its extensions; an ALPN list
+ * malformed inside its extension only loses the ALPN, and extensions whose
+ * framing breaks lose themselves and the fingerprints (JA3, JA4 stay empty). */
 static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc, struct lf_cur m)
 {
     struct ch_view v;
     memset(&v, 0, sizeof v);
     char sni[sizeof st->tls.sni] = "", alpn[sizeof st->tls.alpn] = "";
-    int ech = 0;
+    int ech = 0, broken = 0;
 
     v.legacy_version = lf_cur_u16(&m);
     lf_cur_skip(&m, 32);
@@ -494,8 +496,10 @@ static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc
         while (lf_cur_left(&e) > 0) {
             uint16_t type = lf_cur_u16(&e);
             struct lf_cur x = lf_cur_sub(&e, lf_cur_u16(&e));
-            if (!lf_cur_ok(&e))
-                return;
+            if (!lf_cur_ok(&e)) {
+                broken = 1; /* the extensions before this one stand; no fingerprint of a partial list */
+                break;
+            }
             switch (type) {
             case EXT_SERVER_NAME: {
                 v.has_sni = 1;
@@ -519,8 +523,11 @@ static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc
                     if (lf_cur_ok(&name) && name.len > 0)
                         join_field(alpn, sizeof alpn, name.p, name.len);
                 }
-                if (!lf_cur_ok(&list) || lf_cur_left(&x) > 0)
-                    return;
+                if (!lf_cur_ok(&list) || lf_cur_left(&x) > 0) {
+                    /* a bad list inside a well-framed extension: the ALPN is unknown, the rest stands */
+                    alpn[0] = 0;
+                    v.has_alpn = 0;
+                }
                 break;
             }
             case EXT_SUPPORTED_VERSIONS: {
@@ -562,6 +569,8 @@ static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc
         LF_SET(t->alpn, alpn);
     t->client_version = v.max_version;
     t->ech = (uint8_t)ech;
+    if (broken)
+        return;
     compute_ja3(&v, t->ja3);
     compute_ja4(&v, t->ja4, sizeof t->ja4);
 }

@@ -74,8 +74,8 @@ static size_t client_hello(uint8_t *b, const char *host)
 
 struct step {
     int c2s;
-    const char *text; /* NULL: the ClientHello */
-    size_t len;       /* 0: strlen(text) */
+    const char *text; /* NULL: the ClientHello; text then the ClientHello when len is negative */
+    long len;         /* 0: strlen(text) */
 };
 
 /* Runs a connection made of steps (after a handshake) through an engine. */
@@ -94,13 +94,13 @@ static void run(uint16_t port, const struct step *s, size_t n, const char *host)
     k = frame(b, 0, port, seq[0] - 1, 0x12, none, 0);
     lf_engine_packet(eng, 1, t + 1, b, k, k);
     for (size_t i = 0; i < n; i++) {
-        size_t len;
-        if (!s[i].text)
-            len = client_hello(pl, host);
-        else {
-            len = s[i].len ? s[i].len : strlen(s[i].text);
+        size_t len = 0;
+        if (s[i].text) {
+            len = s[i].len > 0 ? (size_t)s[i].len : s[i].len < 0 ? (size_t)-s[i].len : strlen(s[i].text);
             memcpy(pl, s[i].text, len);
         }
+        if (!s[i].text || s[i].len < 0)
+            len += client_hello(pl + len, host);
         uint32_t *q = &seq[s[i].c2s ? 1 : 0];
         k = frame(b, s[i].c2s, port, *q, 0x18, pl, len);
         *q += (uint32_t)len;
@@ -154,6 +154,29 @@ static void test_connect_tunnel(void **state)
     assert_string_equal(snis[0], "apache.org");
 }
 
+/* A PROXY protocol header in the ClientHello's segment: skipped, then the TLS after it. */
+static void test_proxy_v1_v2(void **state)
+{
+    (void)state;
+    static const char v1[] = "PROXY TCP4 11.111.11.111 222.222.222.22 52176 443\r\n";
+    const struct step s1[] = {{1, v1, -(long)(sizeof v1 - 1)}};
+    run(443, s1, 1, "one.example");
+    assert_int_equal(nsni, 1);
+    assert_string_equal(snis[0], "one.example");
+    /* v2, PROXY command, TCP over IPv4: 12 address bytes and a 3-byte TLV */
+    static const char v2[] = "\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0f"
+                             "\x0b\x6f\x0b\x6f\xde\xde\xde\x16\xcb\xd0\x01\xbb\x04\x00\x00";
+    const struct step s2[] = {{1, v2, -(long)(sizeof v2 - 1)}};
+    run(443, s2, 1, "two.example");
+    assert_int_equal(nsni, 1);
+    assert_string_equal(snis[0], "two.example");
+    /* a v2 header with a wrong version is not skipped */
+    static const char bad[] = "\r\n\r\n\0\r\nQUIT\n\x31\x11\x00\x00";
+    const struct step s3[] = {{1, bad, -(long)(sizeof bad - 1)}};
+    run(443, s3, 1, "three.example");
+    assert_int_equal(nsni, 0);
+}
+
 /* The re-probing is bounded: past REPROBE_MAX chunks of garbage, a ClientHello is no longer looked for. */
 static void test_bounded(void **state)
 {
@@ -175,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_starttls),
         cmocka_unit_test(test_socks5),
         cmocka_unit_test(test_connect_tunnel),
+        cmocka_unit_test(test_proxy_v1_v2),
         cmocka_unit_test(test_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
