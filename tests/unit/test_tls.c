@@ -438,7 +438,12 @@ static void test_garbage_lengths(void **state)
                 const char *sni = c->ev[0].u.tls.sni;
                 if (strcmp(sni, CURL_SNI) && strcmp(sni, ""))
                     fail_msg("length at %zu: sni '%s'", at, sni);
-                assert_int_equal(strlen(c->ev[0].u.tls.ja3), 32);
+                /* a fingerprint is whole, or absent (with JA4) when the extension framing broke */
+                size_t j3 = strlen(c->ev[0].u.tls.ja3);
+                if (j3 != 32) {
+                    assert_int_equal(j3, 0);
+                    assert_string_equal(c->ev[0].u.tls.ja4, "");
+                }
             }
             conn_free(c);
         }
