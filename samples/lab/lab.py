@@ -185,7 +185,8 @@ def nginx_conf(sc, work, ca, certs, backend_port):
     for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         out.append("    %s_temp_path %s/%s;" % (d, tmp, d))
     out += ["    proxy_http_version 1.1;", "    proxy_set_header Connection \"\";",
-            "    proxy_set_header Host $http_host;", "    proxy_pass_header Server;", "    proxy_read_timeout 960s;", "    proxy_send_timeout 960s;",
+            "    proxy_set_header Host $http_host;", "    proxy_pass_header Server;",
+            "    proxy_read_timeout 960s;", "    proxy_send_timeout 960s;",
             "    proxy_bind %s;" % PROXY_BACK, "    proxy_ssl_server_name on;",
             "    proxy_ssl_verify on;", "    proxy_ssl_trusted_certificate %s;" % ca.cert,
             "    proxy_ssl_protocols TLSv1.2 TLSv1.3;"]

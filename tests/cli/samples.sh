@@ -141,9 +141,11 @@ if [ -f "$SAMPLES/san-missing/client.ndjson" ]; then
         -Y 'tls.handshake.extensions_server_name == "feweb.contoso.com"' -T fields -e tcp.stream 2>/dev/null |
         sort -u >"$TMP/fe.streams"
     tshark -r "$SAMPLES/$s/capture.pcap" -o "tls.keylog_file:$SAMPLES/$s/keylog.txt" \
-        -Y 'tls.alert_message && ip.dst == 127.0.0.10' -T fields -e tcp.stream 2>/dev/null | sort -u >"$TMP/alert.streams"
+        -Y 'tls.alert_message && ip.dst == 127.0.0.10' -T fields -e tcp.stream 2>/dev/null |
+        sort -u >"$TMP/alert.streams"
     expect_eq "$s: every feweb connection ends with the client's alert" \
-        "$(comm -12 "$TMP/fe.streams" "$TMP/alert.streams" | wc -l | tr -d ' ')" "$(nd $s '.sni == "feweb.contoso.com"')"
+        "$(comm -12 "$TMP/fe.streams" "$TMP/alert.streams" | wc -l | tr -d ' ')" \
+        "$(nd $s '.sni == "feweb.contoso.com"')"
 fi
 if [ -f "$SAMPLES/tls-rsa/client.ndjson" ]; then
     s=tls-rsa
