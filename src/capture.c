@@ -2,6 +2,7 @@
 #include "lyncflow/capture.h"
 
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,10 @@ struct lf_capture *lf_capture_open_live(const char *iface, const char *bpf, char
     c->offset = -1;
     lf_strlcpy(c->name, iface, sizeof c->name);
     c->linktype = pcap_datalink(p);
+    /* Linux libpcap blocks past the timeout in immediate mode: read without
+     * blocking and wait on the descriptor ourselves (lf_capture_next). */
+    if (pcap_get_selectable_fd(p) >= 0)
+        pcap_setnonblock(p, 1, ebuf);
     if (set_filter(c, bpf, err, errsize) != 0) {
         lf_capture_close(c);
         return NULL;
@@ -143,6 +148,11 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
     struct pcap_pkthdr *h;
     const u_char *d;
     int r = pcap_next_ex(c->p, &h, &d);
+    if (r == 0 && c->live && pcap_getnonblock(c->p, NULL) == 1) {
+        struct pollfd pfd = {pcap_get_selectable_fd(c->p), POLLIN, 0};
+        if (poll(&pfd, 1, LIVE_TIMEOUT_MS) > 0)
+            r = pcap_next_ex(c->p, &h, &d);
+    }
     if (r == 1) {
         *ts = (lf_time)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
         *data = d;
