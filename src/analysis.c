@@ -1492,6 +1492,13 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
 
 void lf_analysis_emit(void *an, struct lf_event *ev) { lf_analysis_event(an, ev); }
 
+void lf_analysis_advance(struct lf_analysis *an, lf_time now)
+{
+    if (now > an->latest)
+        an->latest = now;
+    release_due(an, 0);
+}
+
 void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
 {
     release_due(an, 1);

@@ -407,6 +407,8 @@ int main(int argc, char **argv)
                     last_expire = t;
                 }
                 lf_merge_advance(merge, t);
+                /* the merge has released everything older than t - window */
+                lf_analysis_advance(an, t - REORDER_WINDOW_US);
             }
             if (tui)
                 tui_update(tui, eng, cap);

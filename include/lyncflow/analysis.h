@@ -148,6 +148,10 @@ void lf_analysis_add_sink(struct lf_analysis *an, const struct lf_sink *sink);
 /* One event, in time order. The analysis enriches ev in place, forwards it to
  * every sink and updates the model. */
 void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev);
+/* Live runs: event time reached now without an event (the capture is idle):
+ * releases what was held longer than the stitch window, so that sign-ins show
+ * while the traffic pauses. now must not run ahead of events still to come. */
+void lf_analysis_advance(struct lf_analysis *an, lf_time now);
 /* Input ended: closes sign-ins, emits signin and finding events and the final
  * stats event (from stats), then calls every sink's finish. */
 void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats);
