@@ -17,7 +17,7 @@ start() {
     shift 3
     rm -f "$TMP/$name.status"
     T new-session -d -s "$name" -x "$cols" -y "$rows" \
-        "cd '$TOP' && env LANG=C.UTF-8 TZ=UTC $*; echo \$? >'$TMP/$name.status'; echo TUI-EXITED; sleep 60"
+        "cd '$TOP' && export LANG=C.UTF-8 TZ=UTC && $*; echo \$? >'$TMP/$name.status'; echo TUI-EXITED; sleep 60"
 }
 # screen NAME: the pane's text into $TMP/NAME.screen
 screen() { T capture-pane -p -t "$1" >"$TMP/$1.screen"; }
@@ -149,3 +149,112 @@ wait_for int "TUI-EXITED" 50
 expect_eq "Ctrl-C: exit status 0" "$(cat "$TMP/int.status")" 0
 expect_eq "Ctrl-C: the alternate screen is left" "$(T display-message -p -t int '#{alternate_on}')" 0
 expect_nomatch "Ctrl-C: nothing of the TUI is left" "$TMP/int.screen" "Sign-ins|Ladder"
+
+# --- lyncflow on the lab's healthy-two-listeners sample: what the TUI shows equals what --json says ---
+S="$SAMPLES/healthy-two-listeners"
+if [ ! -f "$S/capture.pcap" ]; then
+    echo "ok - # SKIP samples/healthy-two-listeners not there"
+    exit 0
+fi
+RUN="-r $S/capture.pcap -c $S/topology.conf --keylog $S/keylog.txt"
+# shellcheck disable=SC2086
+"$LYNCFLOW" $RUN --json "$TMP/h.json" 2>/dev/null
+jq -r 'select(.type=="signin") | "\(.client|sub(":0$";"")) \(if .user == "" then "-" else .user end) \(.verdict) \(.steps)"' \
+    "$TMP/h.json" >"$TMP/h.signins"
+nsign=$(wc -l <"$TMP/h.signins" | tr -d ' ')
+read -r c1 u1 v1 n1 <"$TMP/h.signins"
+# the first step of the first sign-in: its client's first request on a listener
+first=$(jq -r --arg c "$c1:" 'select(.type=="http" and (.client|startswith($c)) and .listener != null) |
+    "\(.method) \(.uri)"' "$TMP/h.json" | head -1)
+frames=$(tshark -r "$S/capture.pcap" 2>/dev/null | wc -l | tr -d ' ')
+mkdir -p "$TMP/save"
+start h 120 40 "cd '$TMP/save' && '$LYNCFLOW' $RUN --tui"
+wait_for h "END OF INPUT"
+expect_match "sample: header: the file" "$TMP/h.screen" "lyncflow │ file .*healthy-two-listeners/capture\.pcap"
+expect_match "sample: header: packets as tshark counts them ($frames)" "$TMP/h.screen" "packets $frames  flows [0-9]+  drops 0"
+expect_match "sample: header: decryption" "$TMP/h.screen" "TLS [0-9]+, decrypted [1-9]"
+expect_match "sample: the list counts every sign-in of --json ($nsign)" "$TMP/h.screen" "Sign-ins  $nsign of $nsign"
+while read -r c u v n; do
+    expect_match "sample: list row $c $u $v $n" "$TMP/h.screen" \
+        "$(printf '%s' "$c" | sed 's/\./\\./g') +$(printf '%s' "$u" | sed 's/[\\.]/./g') .* $v +$n( |$)"
+done <"$TMP/h.signins"
+keys h g
+expect_match "sample: g selects the first sign-in" "$TMP/h.screen" "Ladder  #1 $(printf '%s' "$u1" | sed 's/[\\.]/./g') "
+expect_match "sample: the ladder's roles" "$TMP/h.screen" "client +dir +fe +Director +Front End"
+expect_match "sample: the servers of the topology under their roles" "$TMP/h.screen" "127\.0\.0\.10 +127\.0\.0\.11 +dir01 +fe01"
+expect_match "sample: the first step is the client's first request ($first)" "$TMP/h.screen" \
+    "^[0-9:.]+ +│─+┼─+▶│ +│ +$(printf '%s' "$first" | cut -c1-30 | sed 's/[.?]/./g')"
+expect_eq "sample: one ladder row per step ($n1)" "$(grep -c '^[0-9][0-9]:[0-9][0-9]:[0-9.]* *│' "$TMP/h.screen")" \
+    "$([ "$n1" -gt 23 ] && echo 23 || echo "$n1")"
+keys h Tab Enter
+expect_match "sample: Enter: details of step 1" "$TMP/h.screen" "step +1 of $n1  $(printf '%s' "$first" | cut -c1-30 | sed 's/[.?]/./g')"
+expect_match "sample: details: the front connection to the listener" "$TMP/h.screen" "front +$c1:[0-9]+ -> 127\.0\.0\.10:443"
+expect_match "sample: details: X-MS-Server-Fqdn" "$TMP/h.screen" "server +X-MS-Server-Fqdn: dir01\.contoso\.local"
+expect_match "sample: details: TLS and cipher" "$TMP/h.screen" "TLS +TLS 1\.[23]  cipher [A-Z0-9_-]+ \(0x[0-9A-F]{4}\)"
+keys h Right PgDn
+expect_match "sample: details: the certificate's SANs" "$TMP/h.screen" "SANs +.*dirweb\.contoso\.com"
+expect_match "sample: details: the stitched back leg to dir01" "$TMP/h.screen" "back leg +127\.0\.0\.2:[0-9]+ -> 127\.0\.1\.10:4443  dir01 director"
+keys h Escape s
+sleep 1
+screen h
+expect_match "sample: s says what it saved" "$TMP/h.screen" "saved [0-9]+ events to \./lyncflow-signin-1\.ndjson and [0-9]+ frames"
+expect_eq "sample: s: the NDJSON has the sign-in's requests (and its back legs), no one else's" \
+    "$(jq -r 'select(.type=="http") | .client | sub(":[0-9]+$";"")' "$TMP/save/lyncflow-signin-1.ndjson" | sort -u | tr '\n' ' ')" \
+    "127.0.0.2 $c1 "
+expect_eq "sample: s: the NDJSON ends with the sign-in" \
+    "$(jq -r 'select(.type=="signin") | "\(.user) \(.steps) \(.verdict)"' "$TMP/save/lyncflow-signin-1.ndjson")" "$u1 $n1 $v1"
+expect_ge "sample: s: as many requests as steps" "$(jcount "$TMP/save/lyncflow-signin-1.ndjson" ".type==\"http\" and (.client|startswith(\"$c1:\"))")" "$n1"
+expect_eq "sample: s: the pcap holds only this client's connections and the proxy's back legs" \
+    "$(tshark -r "$TMP/save/lyncflow-signin-1.pcap" -T fields -e ip.src 2>/dev/null | sort -u | grep -v '^127\.0\.[01]\.1[01]$' | tr '\n' ' ')" \
+    "127.0.0.2 $c1 "
+keys h / "$c1" Enter
+nmatch=$(grep -c "^$c1 " "$TMP/h.signins")
+expect_match "sample: a client filter narrows the list to its $nmatch sign-ins" "$TMP/h.screen" "Sign-ins  $nmatch of $nsign  filter \"$c1\""
+keys h Escape / 4 0 4 Enter
+expect_match "sample: a status filter keeps the failed one" "$TMP/h.screen" "Sign-ins  [1-9][0-9]* of $nsign  filter \"404\""
+expect_match "sample: ... which is the 404" "$TMP/h.screen" "failed +[0-9]+ +step [0-9]+: HTTP 404"
+quit_ok h "sample"
+
+# 80x24 and a resize, under ASan/UBSan: nothing on stderr after q
+start hs 80 24 "'$LYNCFLOW_SAN' $RUN --tui 2>'$TMP/hs.err'"
+wait_for hs "END OF INPUT"
+expect_eq "sample 80x24: nothing drawn past 80 columns" "$(LC_ALL=C.UTF-8 wc -L <"$TMP/hs.screen")" 80
+expect_match "sample 80x24: the list" "$TMP/hs.screen" "Sign-ins  $nsign of $nsign"
+expect_match "sample 80x24: the ladder's roles, short" "$TMP/hs.screen" "cli(ent)? +dir +fe +Dir +FE"
+T resize-window -t hs -x 100 -y 30
+keys hs f Enter
+expect_match "sample resized to 100x30: details" "$TMP/hs.screen" "step +[0-9]+ of [0-9]+"
+expect_eq "sample resized to 100x30: the header follows (its state ends at column 99)" \
+    "$(head -1 "$TMP/hs.screen" | LC_ALL=C.UTF-8 wc -L)" 99
+expect_ge "sample resized to 100x30: nothing past 100 columns" 100 "$(LC_ALL=C.UTF-8 wc -L <"$TMP/hs.screen")"
+quit_ok hs "sample, sanitized"
+expect_eq "sample, sanitized: stderr empty" "$(cat "$TMP/hs.err")" ""
+
+# --- live on loopback: the sample replayed by tcpreplay while lyncflow -i lo --tui watches ---
+# In a network namespace of its own (unshare -n), so nobody else's loopback sees the replay.
+#   unshare -n sh -c 'ip link set lo up; (sleep 2; tcpreplay -i lo capture.pcap) & lyncflow -i lo -f ... --tui'
+if ! command -v tcpreplay >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then
+    echo "ok - # SKIP live: needs tcpreplay and unshare -n (root)"
+    exit 0
+fi
+BPF="host 127.0.0.10 or host 127.0.0.11 or host 127.0.1.10 or host 127.0.1.11"
+want=$(tcpdump -r "$S/capture.pcap" "$BPF" 2>/dev/null | wc -l | tr -d ' ')
+cat >"$TMP/live.sh" <<LIVE
+ip link set lo up
+(sleep 2; tcpreplay -i lo --multiplier 0.5 '$S/capture.pcap' >'$TMP/replay.log' 2>&1; touch '$TMP/replayed') &
+'$LYNCFLOW' -i lo -f '$BPF' -c '$S/topology.conf' --keylog '$S/keylog.txt' --tui
+LIVE
+start lv 120 40 "unshare -n sh '$TMP/live.sh'"
+wait_for lv "LIVE" 50
+expect_match "live: the header names the interface and filter" "$TMP/lv.screen" "live lo filter host 127\.0\.0\.10 or"
+wait_for lv "^. +1 +$c1 " 150
+if [ -f "$TMP/replayed" ]; then notok "live: the first sign-in shows while the replay still runs"; else
+    ok "live: the first sign-in shows while the replay still runs"; fi
+expect_match "live: ... and the header says LIVE" "$TMP/lv.screen" "LIVE"
+i=0
+while [ ! -f "$TMP/replayed" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+wait_for lv "packets $want " 50
+expect_match "live: every packet of the replay counted ($want)" "$TMP/lv.screen" "packets $want  flows [0-9]+  drops 0"
+wait_for lv "^. +1 +$c1 +$(printf '%s' "$u1" | sed 's/[\\.]/./g') .*complete" 100
+expect_match "live: the first sign-in completes after its last steps" "$TMP/lv.screen" "^✓ +1 +$c1 "
+quit_ok lv "live"
