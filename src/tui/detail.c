@@ -219,9 +219,10 @@ static void build(struct detail_state *d, struct lf_tui *t, const struct lf_sign
     add(d, A_NORMAL, "when", "%s  (+%.3f s into the sign-in)%s%s", tui_time(p->ts, tb, sizeof tb, 1),
         (double)(p->ts - s->start) / 1e6, p->duration_us >= 0 ? "  took " : "",
         tui_duration(p->duration_us, db, sizeof db));
-    add(d, A_NORMAL, "path", "listener %s -> %s %s%s%s%s", p->listener[0] ? p->listener : "?",
-        p->role ? lf_role_name(p->role) : "server", p->server[0] ? p->server : "?",
-        p->service[0] ? "  service " : "", p->service, p->from_iis ? "  (from an IIS log)" : "");
+    add(d, p->stitched || p->from_iis ? A_NORMAL : tui_attr(t, C_YELLOW), "path", "listener %s -> %s %s%s%s%s",
+        p->listener[0] ? p->listener : "?", p->role ? lf_role_name(p->role) : "server", p->server[0] ? p->server : "?",
+        p->service[0] ? "  service " : "", p->service,
+        p->from_iis ? "  (from an IIS log)" : p->stitched ? "" : "  (the back leg was not seen)");
     int have = tui_store_step(t, p, &d->ev) == 0;
     if (!have) {
         add(d, A_DIM, "", "the full event is no longer kept (the detail store holds the last %d events)",

@@ -210,10 +210,31 @@ expect_eq "sample: s: the pcap holds only this client's connections and the prox
 keys h / "$c1" Enter
 nmatch=$(grep -c "^$c1 " "$TMP/h.signins")
 expect_match "sample: a client filter narrows the list to its $nmatch sign-ins" "$TMP/h.screen" "Sign-ins  $nmatch of $nsign  filter \"$c1\""
-keys h Escape / 4 0 4 Enter
-expect_match "sample: a status filter keeps the failed one" "$TMP/h.screen" "Sign-ins  [1-9][0-9]* of $nsign  filter \"404\""
-expect_match "sample: ... which is the 404" "$TMP/h.screen" "failed +[0-9]+ +step [0-9]+: HTTP 404"
+nbob=$(grep -ci "^[^ ]* [^ ]*bob" "$TMP/h.signins")
+keys h Escape / b o b Enter
+expect_match "sample: a user filter narrows the list to bob's $nbob sign-in(s)" "$TMP/h.screen" "Sign-ins  $nbob of $nsign  filter \"bob\""
+expect_nomatch "sample: ... and alice is gone" "$TMP/h.screen" "CONTOSO.alice"
 quit_ok h "sample"
+
+# A failing scenario: the Director's name is not published; f jumps to where the first sign-in failed.
+D="$SAMPLES/director-unpublished"
+DRUN="-r $D/capture.pcap -c $D/topology.conf --keylog $D/keylog.txt"
+# shellcheck disable=SC2086
+"$LYNCFLOW" $DRUN --json "$TMP/d.json" 2>/dev/null
+dfailed=$(jcount "$TMP/d.json" '.type=="signin" and .verdict=="failed"')
+read -r dsteps dstep <<DS
+$(jq -r 'select(.type=="signin") | "\(.steps) \(.reason|capture("^step (?<n>[0-9]+)").n // 0)"' "$TMP/d.json" | head -1)
+DS
+dcode=$(jq -r 'select(.type=="finding") | .code' "$TMP/d.json" | head -1)
+start d 120 40 "'$LYNCFLOW' $DRUN --tui"
+wait_for d "END OF INPUT"
+expect_eq "director-unpublished: the list shows the $dfailed failed sign-ins" "$(grep -c '^✗ .* failed ' "$TMP/d.screen")" "$dfailed"
+expect_match "director-unpublished: the finding ($dcode)" "$TMP/d.screen" "error +$dcode "
+keys d g f Enter
+expect_match "director-unpublished: f and Enter: step $dstep of $dsteps, where it failed" "$TMP/d.screen" \
+    "step +$dstep of $dsteps .*\\[failed here\\]"
+expect_match "director-unpublished: nothing reached the Director: the back leg is dashed" "$TMP/d.screen" "┼╌+▶│"
+quit_ok d "director-unpublished"
 
 # 80x24 and a resize, under ASan/UBSan: nothing on stderr after q
 start hs 80 24 "'$LYNCFLOW_SAN' $RUN --tui 2>'$TMP/hs.err'"
