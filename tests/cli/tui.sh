@@ -21,12 +21,27 @@ start() {
 }
 # screen NAME: the pane's text into $TMP/NAME.screen
 screen() { T capture-pane -p -t "$1" >"$TMP/$1.screen"; }
-# wait_for NAME REGEX [TENTHS]: until the screen matches (default 10 s)
+# settle NAME: until two captures 0.2 s apart agree (a redraw may be half way through the terminal)
+settle() {
+    i=0
+    screen "$1"
+    while [ "$i" -lt 10 ]; do
+        cp "$TMP/$1.screen" "$TMP/$1.prev"
+        sleep 0.2
+        screen "$1"
+        cmp -s "$TMP/$1.screen" "$TMP/$1.prev" && return 0
+        i=$((i + 1))
+    done
+}
+# wait_for NAME REGEX [TENTHS [now]]: until the screen matches (default 10 s), then settled unless "now"
 wait_for() {
     i=0
     while [ "$i" -lt "${3:-100}" ]; do
         screen "$1"
-        grep -Eq -- "$2" "$TMP/$1.screen" && return 0
+        if grep -Eq -- "$2" "$TMP/$1.screen"; then
+            [ "$4" = now ] || settle "$1"
+            return 0
+        fi
         sleep 0.1
         i=$((i + 1))
     done
@@ -36,8 +51,8 @@ keys() {
     n=$1
     shift
     for k in "$@"; do T send-keys -t "$n" "$k"; done
-    sleep 0.4
-    screen "$n"
+    sleep 0.2
+    settle "$n"
 }
 # quit_ok NAME DESC: q ends it with status 0 and the shell is back on the main screen
 quit_ok() {
@@ -268,7 +283,7 @@ LIVE
 start lv 120 40 "unshare -n sh '$TMP/live.sh'"
 wait_for lv "LIVE" 50
 expect_match "live: the header names the interface and filter" "$TMP/lv.screen" "live lo filter host 127\.0\.0\.10 or"
-wait_for lv "^. +1 +$c1 " 150
+wait_for lv "^. +1 +$c1 " 150 now
 if [ -f "$TMP/replayed" ]; then notok "live: the first sign-in shows while the replay still runs"; else
     ok "live: the first sign-in shows while the replay still runs"; fi
 expect_match "live: ... and the header says LIVE" "$TMP/lv.screen" "LIVE"
