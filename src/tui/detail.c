@@ -1,4 +1,5 @@
-/* detail.c: the detail screen: the selected step from its full stored events: headers, TLS, certificate, back leg, timing. */
+/* detail.c: the detail screen: the selected step from its full stored events:
+ * headers, TLS, certificate, back leg, timing. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

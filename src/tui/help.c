@@ -25,7 +25,8 @@ static void draw(void *st, struct lf_tui *t, WINDOW *w, const struct lf_model *m
     tui_put(t, w, y++, 2, cols - 4, tui_attr(t, C_RED), "red: the step where the sign-in failed");
     tui_put(t, w, y++, 2, cols - 4, A_DIM, "dim: a 401 that belongs to a normal authentication round trip");
     if (y < h - 1)
-        tui_put(t, w, y++, 2, cols - 4, A_NORMAL, "TLS <name>: nothing decrypted on that connection; status 'tls' or the alert");
+        tui_put(t, w, y++, 2, cols - 4, A_NORMAL,
+                "TLS <name>: nothing decrypted on that connection; status 'tls' or the alert");
 }
 
 const struct tui_screen tui_help_screen = {"help", NULL, draw, NULL, NULL, NULL};

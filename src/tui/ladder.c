@@ -1,4 +1,5 @@
-/* ladder.c: the ladder screen: the selected sign-in, one row per step across client | listener(s) | Director | Front End.
+/* ladder.c: the ladder screen: the selected sign-in, one row per step across
+ * client | listener(s) | Director | Front End.
  *
  * A row is: time, the arrow from the client through the listener to the
  * server that answered (dashed where the back leg was not seen, i.e. not

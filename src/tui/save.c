@@ -1,4 +1,5 @@
-/* save.c: `s`: the selected sign-in saved as NDJSON (its stored events, both legs) and as pcap through the capture owner. */
+/* save.c: `s`: the selected sign-in saved as NDJSON (its stored events, both legs)
+ * and as pcap through the capture owner. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

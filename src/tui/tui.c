@@ -65,7 +65,8 @@ static int step_matches(const struct lf_step *st, const struct lf_event *ev)
     if (ev->type != st->kind || ev->ts != st->ts)
         return 0;
     if (ev->type == LF_EV_HTTP)
-        return strncmp(ev->u.http.uri, st->what, sizeof st->what - 1) == 0 || strcmp(ev->u.http.method, st->method) == 0;
+        return strncmp(ev->u.http.uri, st->what, sizeof st->what - 1) == 0 ||
+               strcmp(ev->u.http.method, st->method) == 0;
     return 1;
 }
 
