@@ -106,11 +106,5 @@ echo "# sni over $n captures: tshark $1 rows, lyncflow $2, common $3: recall $sn
 comm -23 "$TMP/t.s" "$TMP/o.s" | head -20 | sed 's/^/#   missed: /'
 comm -13 "$TMP/t.s" "$TMP/o.s" | head -10 | sed 's/^/#   extra: /'
 expect_ge "sni (server, port, SNI) precision against tshark" "$sni_precision" 0.98
-# The subset keeps make check green while SNI recall is short of its target for reasons outside the TLS
-# dissector (tunnels and preambles before TLS, listed above); CORPUS=full asserts it.
-if [ "$CORPUS" = full ] || awk -v a="$sni_recall" 'BEGIN { exit !(a >= 0.99) }'; then
-    expect_ge "sni (server, port, SNI) recall against tshark" "$sni_recall" 0.99
-else
-    echo "ok - # SKIP sni recall $sni_recall is below 0.99 on the subset; CORPUS=full asserts it"
-fi
+expect_ge "sni (server, port, SNI) recall against tshark" "$sni_recall" 0.99
 expect_eq "lyncflow exits 0 on every capture" "$(awk '$2 != 0' "$TMP/status" | head -5)" ""
