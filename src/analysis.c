@@ -1499,6 +1499,18 @@ void lf_analysis_advance(struct lf_analysis *an, lf_time now)
     release_due(an, 0);
 }
 
+void lf_signin_event(const struct lf_signin *s, struct lf_event *ev)
+{
+    lf_event_init(ev, LF_EV_SIGNIN, s->start);
+    ev->client = s->client;
+    ev->u.signin.end = s->end;
+    LF_SET(ev->u.signin.user, s->user);
+    ev->u.signin.steps = s->nsteps;
+    LF_SET(ev->u.signin.phase, s->phase);
+    ev->u.signin.verdict = s->verdict;
+    LF_SET(ev->u.signin.reason, s->reason);
+}
+
 void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
 {
     release_due(an, 1);
@@ -1528,15 +1540,7 @@ void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
 
     struct lf_event ev;
     for (uint32_t i = 0; i < m->nsignins; i++) {
-        const struct lf_signin *s = &m->signins[i];
-        lf_event_init(&ev, LF_EV_SIGNIN, s->start);
-        ev.client = s->client;
-        ev.u.signin.end = s->end;
-        LF_SET(ev.u.signin.user, s->user);
-        ev.u.signin.steps = s->nsteps;
-        LF_SET(ev.u.signin.phase, s->phase);
-        ev.u.signin.verdict = s->verdict;
-        LF_SET(ev.u.signin.reason, s->reason);
+        lf_signin_event(&m->signins[i], &ev);
         an->seq++;
         forward(an, &ev);
     }

@@ -163,4 +163,7 @@ void lf_analysis_free(struct lf_analysis *an);
 /* Adapter: lets the engine emit straight into the analysis. */
 void lf_analysis_emit(void *an, struct lf_event *ev);
 
+/* Fills ev with the signin event of a model sign-in (as the analysis emits it at the end). */
+void lf_signin_event(const struct lf_signin *s, struct lf_event *ev);
+
 #endif

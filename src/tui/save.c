@@ -76,14 +76,7 @@ void tui_save_selected(struct lf_tui *t)
         steps = lf_xmalloc((nsteps ? nsteps : 1) * sizeof *steps);
         if (nsteps)
             memcpy(steps, s->steps, nsteps * sizeof *steps);
-        lf_event_init(&sev, LF_EV_SIGNIN, s->start);
-        sev.client = s->client;
-        sev.u.signin.end = s->end;
-        LF_SET(sev.u.signin.user, s->user);
-        sev.u.signin.steps = s->nsteps;
-        LF_SET(sev.u.signin.phase, s->phase);
-        sev.u.signin.verdict = s->verdict;
-        LF_SET(sev.u.signin.reason, s->reason);
+        lf_signin_event(s, &sev);
     }
     if (!t->paused)
         pthread_mutex_unlock(&m->lock);
