@@ -446,6 +446,94 @@ static void compute_ja4(const struct ch_view *v, char *out, size_t size)
              (unsigned)(ciphers > 99 ? 99 : ciphers), (unsigned)(exts > 99 ? 99 : exts), alpn, bhash, chash);
 }
 
+/* A proxy's clients run a handful of TLS stacks: JA3 and JA4 are computed once
+ * per distinct ClientHello shape (every byte they read, GREASE values folded to
+ * one, as both ignore GREASE) and kept in a small direct-mapped cache. */
+#define FP_CACHE 64
+#define FP_KEY_MAX 1024
+
+struct fp_entry {
+    size_t len;
+    uint8_t key[FP_KEY_MAX];
+    char ja3[sizeof ((struct lf_ev_tls *)0)->ja3];
+    char ja4[sizeof ((struct lf_ev_tls *)0)->ja4];
+};
+static struct fp_entry fp_cache[FP_CACHE];
+
+struct fp_key {
+    size_t n;
+    int over;
+    uint8_t b[FP_KEY_MAX];
+};
+
+static void key_put(struct fp_key *k, const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return;
+    if (k->over || k->n + n > sizeof k->b) {
+        k->over = 1;
+        return;
+    }
+    memcpy(k->b + k->n, p, n);
+    k->n += n;
+}
+
+static void key_u16(struct fp_key *k, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    key_put(k, b, 2);
+}
+
+/* A list of 16-bit values (stride 2) or of extensions (type, skipped body), GREASE folded. */
+static void key_list(struct fp_key *k, struct lf_cur c, int exts)
+{
+    key_u16(k, (uint16_t)lf_cur_left(&c));
+    while (lf_cur_left(&c) >= (exts ? 4u : 2u)) {
+        uint16_t x = lf_cur_u16(&c);
+        if (exts)
+            lf_cur_skip(&c, lf_cur_u16(&c));
+        key_u16(k, is_grease(x) ? 0x0a0a : x);
+    }
+}
+
+static void compute_fingerprints(const struct ch_view *v, struct lf_ev_tls *t)
+{
+    struct fp_key k;
+    k.n = 0;
+    k.over = 0;
+    uint8_t flags[1] = {(uint8_t)(v->has_sni | v->has_groups << 1 | v->has_points << 2 | v->has_sigalgs << 3 |
+                                  v->has_alpn << 4)};
+    key_put(&k, flags, 1);
+    key_u16(&k, v->legacy_version);
+    key_u16(&k, v->max_version);
+    key_list(&k, v->ciphers, 0);
+    key_list(&k, v->exts, 1);
+    key_list(&k, v->groups, 0);
+    key_list(&k, v->sigalgs, 0);
+    key_u16(&k, (uint16_t)lf_cur_left(&v->points));
+    key_put(&k, lf_cur_ptr(&v->points), lf_cur_left(&v->points));
+    key_u16(&k, (uint16_t)lf_cur_left(&v->alpn));
+    key_put(&k, lf_cur_ptr(&v->alpn), lf_cur_left(&v->alpn));
+    if (k.over) {
+        compute_ja3(v, t->ja3);
+        compute_ja4(v, t->ja4, sizeof t->ja4);
+        return;
+    }
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < k.n; i++)
+        h = (h ^ k.b[i]) * 1099511628211ull;
+    struct fp_entry *e = &fp_cache[h % FP_CACHE];
+    if (e->len != k.n || memcmp(e->key, k.b, k.n) != 0) {
+        e->ja3[0] = e->ja4[0] = 0;
+        compute_ja3(v, e->ja3);
+        compute_ja4(v, e->ja4, sizeof e->ja4);
+        memcpy(e->key, k.b, k.n);
+        e->len = k.n;
+    }
+    memcpy(t->ja3, e->ja3, sizeof t->ja3);
+    memcpy(t->ja4, e->ja4, sizeof t->ja4);
+}
+
 /* ---- handshake messages ----------------------------------------------- */
 
 /* Appends n bytes to a ','-joined field; returns 0 when it did not fit. */
@@ -571,8 +659,7 @@ static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc
     t->ech = (uint8_t)ech;
     if (broken)
         return;
-    compute_ja3(&v, t->ja3);
-    compute_ja4(&v, t->ja4, sizeof t->ja4);
+    compute_fingerprints(&v, t);
 }
 
 static void parse_server_hello(struct tls_state *st, const struct lf_flowctx *fc, struct lf_cur m)

@@ -1,25 +1,38 @@
 /* capture.c: packet sources on libpcap: files (pcap, pcapng, stdin), live interfaces, -w dumps, drop counts. */
 #include "lyncflow/capture.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lyncflow/util.h"
 
 #define LIVE_SNAPLEN 262144
 #define LIVE_TIMEOUT_MS 100
 #define LIVE_FLUSH_EVERY 64
+#define FILE_BUFFER (1u << 20)
+
+/* A file's bytes handed to libpcap through a stdio cookie that counts what it
+ * read, so ftell (the offset of the record being read, for pcap and pcapng,
+ * files and pipes) costs no system call a packet. */
+struct file_src {
+    int fd;
+    uint64_t consumed;
+};
 
 struct lf_capture {
     pcap_t *p;
     pcap_dumper_t *dump;
     char name[256];
     int live, linktype;
-    long offset;                 /* file offset before the record being read, -1 when not seekable */
+    FILE *fp;                    /* offline: the stream libpcap reads */
+    uint64_t offset;             /* offline: file offset of the record being read */
     uint64_t packets, drops;
     volatile sig_atomic_t stop;
 };
@@ -53,26 +66,71 @@ static void one_line(char *s)
         s[--n] = 0;
 }
 
+static ssize_t src_read(void *cookie, char *out, size_t n)
+{
+    struct file_src *s = cookie;
+    ssize_t r;
+    do
+        r = read(s->fd, out, n);
+    while (r < 0 && errno == EINTR);
+    if (r > 0)
+        s->consumed += (uint64_t)r;
+    return r;
+}
+
+/* Only "where am I" (0, SEEK_CUR), which ftell asks. */
+static int src_seek(void *cookie, off64_t *pos, int whence)
+{
+    struct file_src *s = cookie;
+    if (whence != SEEK_CUR || *pos != 0) {
+        errno = ESPIPE;
+        return -1;
+    }
+    *pos = (off64_t)s->consumed;
+    return 0;
+}
+
+static int src_close(void *cookie)
+{
+    struct file_src *s = cookie;
+    if (s->fd != STDIN_FILENO)
+        close(s->fd);
+    free(s);
+    return 0;
+}
+
 struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char *err, size_t errsize)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
-    const char *shown = strcmp(path, "-") == 0 ? "(stdin)" : path;
+    int in = strcmp(path, "-") == 0;
+    const char *shown = in ? "(stdin)" : path;
+    int fd = in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errsize, "cannot read %s: %s", shown, strerror(errno));
+        return NULL;
+    }
+    struct file_src *src = lf_xcalloc(1, sizeof *src);
+    src->fd = fd;
+    cookie_io_functions_t io = {.read = src_read, .seek = src_seek, .close = src_close};
+    FILE *fp = fopencookie(src, "r", io);
+    if (!fp) {
+        snprintf(err, errsize, "cannot read %s: %s", shown, strerror(errno));
+        src_close(src);
+        return NULL;
+    }
+    setvbuf(fp, NULL, _IOFBF, FILE_BUFFER);
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
     if (!p) {
         one_line(ebuf);
-        size_t pl = strlen(path);
-        /* "path: No such file or directory" already names the file */
-        if (strncmp(ebuf, path, pl) == 0 && ebuf[pl] == ':')
-            snprintf(err, errsize, "cannot read %s:%s", shown, ebuf + pl + 1);
-        else
-            snprintf(err, errsize, "cannot read %s: %s", shown, ebuf[0] ? ebuf : "not a pcap or pcapng capture");
+        snprintf(err, errsize, "cannot read %s: %s", shown, ebuf[0] ? ebuf : "not a pcap or pcapng capture");
+        fclose(fp);
         return NULL;
     }
     struct lf_capture *c = lf_xcalloc(1, sizeof *c);
     c->p = p;
+    c->fp = fp;
     lf_strlcpy(c->name, shown, sizeof c->name);
     c->linktype = pcap_datalink(p);
-    c->offset = -1;
     if (set_filter(c, bpf, err, errsize) != 0) {
         lf_capture_close(c);
         return NULL;
@@ -108,7 +166,6 @@ struct lf_capture *lf_capture_open_live(const char *iface, const char *bpf, char
     struct lf_capture *c = lf_xcalloc(1, sizeof *c);
     c->p = p;
     c->live = 1;
-    c->offset = -1;
     lf_strlcpy(c->name, iface, sizeof c->name);
     c->linktype = pcap_datalink(p);
     /* Linux libpcap blocks past the timeout in immediate mode: read without
@@ -143,8 +200,10 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
 {
     if (c->stop)
         return LF_NEXT_END;
-    FILE *fp = c->live ? NULL : pcap_file(c->p);
-    c->offset = fp ? ftell(fp) : -1;
+    if (c->fp) {
+        long at = ftell(c->fp);
+        c->offset = at > 0 ? (uint64_t)at : 0;
+    }
     struct pcap_pkthdr *h;
     const u_char *d;
     int r = pcap_next_ex(c->p, &h, &d);
@@ -178,11 +237,9 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
     one_line(msg);
     if (c->live)
         snprintf(err, errsize, "%s: %s", c->name, msg);
-    else if (c->offset >= 0)
-        snprintf(err, errsize, "%s: %s, at byte offset %ld after %llu packets", c->name, msg, c->offset,
-                 (unsigned long long)c->packets);
     else
-        snprintf(err, errsize, "%s: %s, after %llu packets", c->name, msg, (unsigned long long)c->packets);
+        snprintf(err, errsize, "%s: %s, at byte offset %llu after %llu packets", c->name, msg,
+                 (unsigned long long)c->offset, (unsigned long long)c->packets);
     return LF_NEXT_ERROR;
 }
 
