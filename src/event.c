@@ -77,8 +77,37 @@ char *lf_ip_format(const struct lf_addr *a, char *buf, size_t size)
     return buf;
 }
 
+/* "a.b.c.d:port" written directly: every event names two of them. */
+static void format_v4(const struct lf_addr *a, char *buf)
+{
+    char *p = buf;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a->ip[i];
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 3 ? '.' : ':';
+    }
+    char t[5];
+    int n = 0;
+    unsigned port = a->port;
+    do {
+        t[n++] = (char)('0' + port % 10);
+        port /= 10;
+    } while (port);
+    while (n)
+        *p++ = t[--n];
+    *p = 0;
+}
+
 char *lf_addr_format(const struct lf_addr *a, char *buf, size_t size)
 {
+    if (a->family == 4 && size >= sizeof "255.255.255.255:65535") {
+        format_v4(a, buf);
+        return buf;
+    }
     char ip[INET6_ADDRSTRLEN];
     lf_ip_format(a, ip, sizeof ip);
     if (a->family == 6)

@@ -5,7 +5,6 @@
  * a bounded writer, so an event never produces half an object.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,23 +28,17 @@ static void jw_raw(struct jw *w, const char *s, size_t n)
     }
     memcpy(w->buf + w->len, s, n);
     w->len += n;
-    w->buf[w->len] = 0;
 }
 
-static void jw_printf(struct jw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jw_printf(struct jw *w, const char *fmt, ...)
+/* Decimal digits of v, written at the end of out[20]; returns where they start. */
+static char *dec(char out[20], unsigned long long v)
 {
-    if (w->overflow)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(w->buf + w->len, w->size - w->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= w->size - w->len) {
-        w->overflow = 1;
-        return;
-    }
-    w->len += (size_t)n;
+    char *p = out + 20;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
 }
 
 static void jw_key(struct jw *w, const char *k)
@@ -65,6 +58,13 @@ static void jw_str(struct jw *w, const char *k, const char *v)
     jw_raw(w, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
         char esc[7];
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+            p++;
+        if (p > run)
+            jw_raw(w, (const char *)run, (size_t)(p - run));
+        if (!*p)
+            break;
         if (*p == '"' || *p == '\\') {
             esc[0] = '\\';
             esc[1] = (char)*p;
@@ -102,8 +102,10 @@ static void jw_opt_str(struct jw *w, const char *k, const char *v)
 
 static void jw_u64(struct jw *w, const char *k, unsigned long long v)
 {
+    char d[20];
+    const char *p = dec(d, v);
     jw_key(w, k);
-    jw_printf(w, "%llu", v);
+    jw_raw(w, p, (size_t)(d + sizeof d - p));
 }
 
 static void jw_bool(struct jw *w, const char *k, int v)
@@ -114,11 +116,18 @@ static void jw_bool(struct jw *w, const char *k, int v)
 
 static void jw_time(struct jw *w, const char *k, lf_time t)
 {
+    char d[20], frac[7];
+    unsigned long long u = t < 0 ? 0 - (unsigned long long)t : (unsigned long long)t;
+    unsigned long long us = u % 1000000;
+    for (int i = 6; i > 0; i--, us /= 10)
+        frac[i] = (char)('0' + us % 10);
+    frac[0] = '.';
+    const char *p = dec(d, u / 1000000);
     jw_key(w, k);
     if (t < 0)
-        jw_printf(w, "-%lld.%06lld", (long long)(-t / 1000000), (long long)(-t % 1000000));
-    else
-        jw_printf(w, "%lld.%06lld", (long long)(t / 1000000), (long long)(t % 1000000));
+        jw_raw(w, "-", 1);
+    jw_raw(w, p, (size_t)(d + sizeof d - p));
+    jw_raw(w, frac, sizeof frac);
 }
 
 static void jw_addr(struct jw *w, const char *k, const struct lf_addr *a)
@@ -275,8 +284,7 @@ static void http_json(struct jw *w, const struct lf_event *ev)
     jw_opt_str(w, "ntlm_user", h->ntlm_user);
     jw_opt_str(w, "ntlm_workstation", h->ntlm_workstation);
     if (h->latency_us >= 0) {
-        jw_key(w, "latency");
-        jw_printf(w, "%.6f", (double)h->latency_us / 1e6);
+        jw_time(w, "latency", h->latency_us);
     }
     if (h->req_bytes || h->resp_bytes) {
         jw_u64(w, "req_bytes", h->req_bytes);
@@ -345,7 +353,10 @@ int lf_event_to_json(const struct lf_event *ev, char *buf, size_t size)
     }
     }
     jw_raw(&w, "}", 1);
-    return w.overflow ? -1 : (int)w.len;
+    if (w.overflow)
+        return -1;
+    buf[w.len] = 0;
+    return (int)w.len;
 }
 
 struct json_sink {
