@@ -350,6 +350,8 @@ static long stitch_candidate(struct lf_analysis *an, const struct lf_event *ev, 
     char name[256];
     name_of(ev, name, sizeof name);
     int iis = ev->type == LF_EV_HTTP && strcmp(ev->u.http.source, "iis") == 0;
+    /* the proxy may name every back leg after the server: then the SNI says nothing of the front leg */
+    int generic = ev->type == LF_EV_TLS && server >= 0 && lf_strcaseeq(name, an->model.servers[server].fqdn);
     for (size_t i = 0; i < an->count; i++) {
         struct pend *p = ring(an, i);
         if (p->side != LF_SIDE_FRONT || p->stitched || p->ev.type != ev->type)
@@ -366,8 +368,6 @@ static long stitch_candidate(struct lf_analysis *an, const struct lf_event *ev, 
             if (http_same_request(ev, &p->ev))
                 rank = 3;
         } else if (ev->type == LF_EV_TLS) {
-            /* the same SNI says which front leg, unless the proxy names every back leg after the server */
-            int generic = server >= 0 && lf_strcaseeq(name, an->model.servers[server].fqdn);
             if (name[0] && lf_strcaseeq(name, p->name) && !generic)
                 rank = 3;
             else if (server >= 0 && p->named == server)
@@ -1001,7 +1001,7 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
         return;
     }
     if (s->nsteps == s->capsteps) {
-        s->capsteps = s->capsteps ? s->capsteps * 2 : 16;
+        s->capsteps = s->capsteps ? s->capsteps * 2 : 2;
         s->steps = lf_xrealloc(s->steps, s->capsteps * sizeof *s->steps);
     }
     /* sorted by ts; equal times keep their insertion order */

@@ -174,19 +174,28 @@ void lf_flowtab_end(struct lf_flowtab *t, struct lf_flow *f)
     t->count--;
 }
 
+static int by_first(const void *a, const void *b)
+{
+    const struct lf_flow *x = *(const struct lf_flow *const *)a, *y = *(const struct lf_flow *const *)b;
+    if (x->first != y->first)
+        return x->first < y->first ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Oldest first, so the events of the run's end come in time order. */
 void lf_flowtab_end_all(struct lf_flowtab *t)
 {
-    for (;;) {
-        struct lf_flow *oldest = NULL;
-        for (int i = 0; i < LF_LIST_N; i++) {
-            struct lf_flow *h = t->lists[i].head;
-            if (h && (!oldest || h->first < oldest->first))
-                oldest = h;
-        }
-        if (!oldest)
-            break;
-        lf_flowtab_end(t, oldest);
-    }
+    if (t->count == 0)
+        return;
+    struct lf_flow **all = lf_xmalloc(t->count * sizeof *all);
+    size_t n = 0;
+    for (int i = 0; i < LF_LIST_N; i++)
+        for (struct lf_flow *f = t->lists[i].head; f && n < t->count; f = f->lnext)
+            all[n++] = f;
+    qsort(all, n, sizeof *all, by_first);
+    for (size_t i = 0; i < n; i++)
+        lf_flowtab_end(t, all[i]);
+    free(all);
 }
 
 static void evict_one(struct lf_flowtab *t)

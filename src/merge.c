@@ -51,6 +51,7 @@ struct lf_merge {
     struct pool pools[NPOOLS];
     struct lf_event out_ev; /* the event handed out, rebuilt from its slot */
     uint64_t nextseq;
+    lf_time released; /* every event with ts <= this has been handed out */
     struct source *src;
     size_t nsrc;
 };
@@ -61,6 +62,7 @@ struct lf_merge *lf_merge_new(void (*out)(void *, struct lf_event *), void *out_
     m->out = out;
     m->out_ctx = out_ctx;
     m->window = window;
+    m->released = INT64_MIN;
     for (int i = 0; i < NPOOLS; i++)
         m->pools[i].size = sizeof(struct lf_event);
     m->pools[LF_EV_FLOW].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_flow);
@@ -178,14 +180,28 @@ static void release(struct lf_merge *m, lf_time limit)
         }
         while (m->n && m->heap[0].ts <= bound)
             heap_pop_out(m);
-        if (!more)
+        if (!more) {
+            if (limit > m->released)
+                m->released = limit;
             return;
+        }
     }
 }
 
-void lf_merge_push(struct lf_merge *m, const struct lf_event *ev) { heap_push(m, ev, ev->ts); }
+/* An event older than what was already handed out is late: nothing left in
+ * the window comes before it, so it goes out at once instead of waiting (the
+ * flow events of a capture's end arrive this way, all together). */
+void lf_merge_push(struct lf_merge *m, const struct lf_event *ev)
+{
+    if (ev->ts <= m->released) {
+        m->out_ev = *ev;
+        m->out(m->out_ctx, &m->out_ev);
+        return;
+    }
+    heap_push(m, ev, ev->ts);
+}
 
-void lf_merge_emit(void *m, struct lf_event *ev) { heap_push(m, ev, ev->ts); }
+void lf_merge_emit(void *m, struct lf_event *ev) { lf_merge_push(m, ev); }
 
 void lf_merge_advance(struct lf_merge *m, lf_time now) { release(m, now - m->window); }
 
