@@ -9,6 +9,14 @@
  * request or TLS name on another address, or go to 4443/8080. Released events
  * update the model under its lock: nodes, paths, client edges, and sign-ins,
  * whose verdict is recomputed on each step.
+ *
+ * IIS lines are matched to the capture's requests of their server. When the
+ * capture shows the proxy's back leg to that server, a line matches the back
+ * request (same method, URI, Host, status, client address and user agent;
+ * the earliest unmatched one in the time window) and enriches the step that
+ * request shows in, its front partner's or its own; the line makes no step of
+ * its own. Without a back leg a line is stitched to the client's request as a
+ * back leg would be. A line nothing matches is a step of its own.
  */
 #include "lyncflow/analysis.h"
 
@@ -31,6 +39,9 @@
 #define FINDINGS_EVERY_US (5 * 1000000LL)
 #define MAX_SINKS 8
 #define EDGE_IPS 16
+#define REQ_SLOTS 4096       /* recent back-leg requests an IIS line may match */
+#define IIS_TOL_US (1000000LL)  /* the servers' clocks against the capture's */
+#define IIS_TIE_US (10000LL)    /* sub-second logs: requests this much nearer than the nearest are a tie */
 
 /* What the other leg of a stitched pair told. */
 struct partner {
@@ -42,13 +53,42 @@ struct partner {
     char user[128];
 };
 
+/* What an IIS line adds to the capture request it matched. */
+struct iisinfo {
+    uint8_t have;
+    uint16_t status, substatus;
+    uint32_t win32, time_taken_ms;
+    char user[128];
+};
+
 struct pend {
     struct lf_event ev;
+    uint64_t uid;          /* arrival number: consecutive in the hold queue */
     uint8_t side;
     uint8_t stitched;
+    uint8_t partner_iis;   /* the stitched partner is an IIS line */
+    uint8_t iis_matched;   /* an IIS line: it matched a capture request */
     int listener, server, named;
+    int rec;               /* its slot in the requests an IIS line may match, -1 none */
+    uint64_t partner_uid;  /* the stitched partner's arrival number */
+    uint64_t partner_seq;  /* the stitched partner's seq, once it was released */
     char name[256];
     struct partner partner;
+    struct iisinfo iis;    /* what a matched IIS line told */
+};
+
+/* A back-leg request of the capture, kept for the IIS lines that may match it. */
+struct reqrec {
+    uint64_t uid;          /* its pend's arrival number */
+    uint64_t seq;          /* its event's seq once released, else 0 */
+    uint64_t step_seq;     /* the step it shows in (its front partner's or its own), once made */
+    uint32_t signin;       /* that step's sign-in, 1-based */
+    lf_time ts;
+    uint64_t key, host, ua; /* hashes of method and URI, Host (0 none), User-Agent (0 none) */
+    struct lf_addr client;
+    int server, listener;
+    uint16_t status;
+    uint8_t used, matched;
 };
 
 struct conn {
@@ -72,6 +112,11 @@ struct lf_analysis {
     lf_time latest;
     uint64_t seq;
     struct conn *conns;
+    uint64_t uids;
+    struct reqrec *reqs;  /* ring of REQ_SLOTS */
+    size_t req_next;
+    uint8_t back_http[LF_TOPO_MAX_SERVERS]; /* the capture shows requests of the back leg to this server */
+    uint64_t iis_matched, iis_unmatched;
     struct lf_findings *findings;
     lf_time last_findings;
     int front_seen, back_seen;
@@ -349,20 +394,18 @@ static long stitch_candidate(struct lf_analysis *an, const struct lf_event *ev, 
     lf_time best_dt = 0;
     char name[256];
     name_of(ev, name, sizeof name);
-    int iis = ev->type == LF_EV_HTTP && strcmp(ev->u.http.source, "iis") == 0;
     /* the proxy may name every back leg after the server: then the SNI says nothing of the front leg */
     int generic = ev->type == LF_EV_TLS && server >= 0 && lf_strcaseeq(name, an->model.servers[server].fqdn);
     for (size_t i = 0; i < an->count; i++) {
         struct pend *p = ring(an, i);
-        if (p->side != LF_SIDE_FRONT || p->stitched || p->ev.type != ev->type)
+        /* a front request an IIS line was stitched to is the back leg's, when the capture shows that */
+        if (p->side != LF_SIDE_FRONT || (p->stitched && !p->partner_iis) || p->ev.type != ev->type)
             continue;
         if (exclude_listener_ip && lf_addr_equal(&p->ev.server, &ev->server))
             continue;
         lf_time dt = ev->ts - p->ev.ts;
-        if (dt < -STITCH_WINDOW_US || dt > STITCH_WINDOW_US || (!iis && dt < 0))
+        if (dt < 0 || dt > STITCH_WINDOW_US)
             continue;
-        if (dt < 0)
-            dt = -dt;
         int rank = 0;
         if (ev->type == LF_EV_HTTP) {
             if (http_same_request(ev, &p->ev))
@@ -400,17 +443,172 @@ static void set_partner(struct partner *pt, const struct pend *other)
     }
 }
 
-/* Matches a new back event with a held front one (or an IIS line with a
- * front request on either side of it in time). */
+static int is_iis(const struct lf_event *ev)
+{
+    return ev->type == LF_EV_HTTP && strcmp(ev->u.http.source, "iis") == 0;
+}
+
+/* The held event of an arrival number, or NULL once it was released. */
+static struct pend *pend_by_uid(struct lf_analysis *an, uint64_t uid)
+{
+    if (!an->count || !uid)
+        return NULL;
+    uint64_t first = ring(an, 0)->uid;
+    if (uid < first || uid - first >= an->count)
+        return NULL;
+    struct pend *p = ring(an, (size_t)(uid - first));
+    return p->uid == uid ? p : NULL;
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001B3ULL;
+    return h;
+}
+
+/* What tells one request from another: method and URI, Host, User-Agent, status and client. */
+struct reqkey {
+    uint64_t key, host, ua;
+    uint16_t status;
+    struct lf_addr client;
+};
+
+static void req_keys(const struct lf_event *ev, struct reqkey *k)
+{
+    const struct lf_ev_http *h = &ev->u.http;
+    char host[256];
+    k->key = fnv(fnv(fnv(0xCBF29CE484222325ULL, h->method), " "), h->uri);
+    k->host = 0;
+    if (h->host[0]) {
+        name_of(ev, host, sizeof host);
+        k->host = fnv(0xCBF29CE484222325ULL, host) | 1;
+    }
+    k->ua = h->user_agent[0] ? fnv(0xCBF29CE484222325ULL, h->user_agent) | 1 : 0;
+    k->status = h->status;
+    k->client = ev->client;
+}
+
+/* The same request, as far as both tell: Host, User-Agent, status and (back legs) the proxy's address
+ * only when both have them. */
+static int req_fits(const struct reqkey *a, const struct reqkey *b, int by_client)
+{
+    if (a->key != b->key || (a->host && b->host && a->host != b->host) || (a->ua && b->ua && a->ua != b->ua) ||
+        (a->status && b->status && a->status != b->status))
+        return 0;
+    return !by_client || !a->client.family || !b->client.family || lf_ip_equal(&a->client, &b->client);
+}
+
+/* The capture times at which an IIS line's request may have started, and how much nearer than the
+ * nearest a request may be to still tie with it (ties go to the earliest). Sub-second logs give the
+ * start; whole-second ones the second the request completed in, so there the log's order decides. */
+static void iis_window(const struct lf_event *ev, lf_time *lo, lf_time *hi, lf_time *tie)
+{
+    lf_time tt = (lf_time)ev->u.http.time_taken_ms * 1000;
+    if (ev->ts % 1000000 == 0) {
+        *lo = ev->ts - tt - IIS_TOL_US;
+        *hi = ev->ts - tt + 1000000 + IIS_TOL_US;
+        *tie = *hi - *lo;
+    } else {
+        *lo = ev->ts - IIS_TOL_US;
+        *hi = ev->ts + IIS_TOL_US;
+        *tie = IIS_TIE_US;
+    }
+}
+
+static void iis_fill(struct iisinfo *x, const struct lf_event *ev)
+{
+    const struct lf_ev_http *h = &ev->u.http;
+    x->have = 1;
+    x->status = h->status;
+    x->substatus = h->substatus;
+    x->win32 = h->win32_status;
+    x->time_taken_ms = h->time_taken_ms;
+    LF_SET(x->user, h->user);
+}
+
+/* The capture shows the back leg to the IIS line's server: it matches a back request, not this one. */
+static int iis_wants_back(const struct lf_analysis *an, const struct pend *iis)
+{
+    return iis->server >= 0 && an->back_http[iis->server];
+}
+
+static void link_iis_front(struct lf_analysis *an, struct pend *f, struct pend *b)
+{
+    f->stitched = b->stitched = 1;
+    f->partner_iis = 1;
+    b->iis_matched = 1;
+    f->partner_uid = b->uid;
+    b->partner_uid = f->uid;
+    b->listener = f->listener;
+    f->server = b->server;
+    set_partner(&f->partner, b);
+    set_partner(&b->partner, f);
+    iis_fill(&f->iis, &b->ev);
+    an->model.stitched++;
+}
+
+/* A capture without the back leg: the client's request an IIS line is, the earliest that fits. */
+static long iis_front_candidate(struct lf_analysis *an, const struct pend *b)
+{
+    struct reqkey kb, kf;
+    lf_time lo, hi, tie, best_d = 0;
+    long best = -1;
+    req_keys(&b->ev, &kb);
+    iis_window(&b->ev, &lo, &hi, &tie);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < an->count; i++) {
+            const struct pend *p = ring(an, i);
+            if (p->side != LF_SIDE_FRONT || p->stitched || p->ev.type != LF_EV_HTTP || p->ev.ts < lo ||
+                p->ev.ts > hi || (p->server >= 0 && p->server != b->server))
+                continue;
+            req_keys(&p->ev, &kf);
+            if (!req_fits(&kb, &kf, 0))
+                continue;
+            lf_time d = p->ev.ts > b->ev.ts ? p->ev.ts - b->ev.ts : b->ev.ts - p->ev.ts;
+            if (pass == 0 && (best < 0 || d < best_d)) {
+                best = (long)i;
+                best_d = d;
+            } else if (pass == 1 && d <= best_d + tie) {
+                return (long)i;
+            }
+        }
+    return best;
+}
+
+/* Matches a new back event with a held front one. An IIS line of a server whose back leg the capture
+ * shows waits for its release (iis_resolve); otherwise it is stitched to a front request as a back leg
+ * would be. A back request takes over a front request an IIS line was stitched to. */
 static void stitch(struct lf_analysis *an, struct pend *b)
 {
     if (b->side != LF_SIDE_BACK || (b->ev.type != LF_EV_HTTP && b->ev.type != LF_EV_TLS))
         return;
+    if (is_iis(&b->ev)) {
+        long i = iis_wants_back(an, b) ? -1 : iis_front_candidate(an, b);
+        if (i >= 0)
+            link_iis_front(an, ring(an, (size_t)i), b);
+        return;
+    }
     long i = stitch_candidate(an, &b->ev, b->server, 0);
     if (i < 0)
         return;
     struct pend *f = ring(an, (size_t)i);
+    if (f->stitched) {
+        /* the IIS line goes back to waiting for a back request */
+        struct pend *l = pend_by_uid(an, f->partner_uid);
+        if (l) {
+            l->stitched = l->iis_matched = 0;
+            l->partner_uid = 0;
+            l->listener = -1;
+            memset(&l->partner, 0, sizeof l->partner);
+        }
+        memset(&f->iis, 0, sizeof f->iis);
+        f->partner_iis = 0;
+        an->model.stitched--;
+    }
     f->stitched = b->stitched = 1;
+    f->partner_uid = b->uid;
+    b->partner_uid = f->uid;
     b->listener = f->listener;
     f->server = b->server;
     set_partner(&f->partner, b);
@@ -425,27 +623,54 @@ static void stitch(struct lf_analysis *an, struct pend *b)
     }
 }
 
-/* A front IIS-less event arriving after its IIS line: look for that line. */
+/* A front request arriving after its IIS line (capture without the back leg): the earliest line it fits. */
 static void stitch_front_late(struct lf_analysis *an, struct pend *f)
 {
-    if (f->side != LF_SIDE_FRONT || f->ev.type != LF_EV_HTTP)
+    if (f->side != LF_SIDE_FRONT || f->ev.type != LF_EV_HTTP || f->stitched)
         return;
+    struct reqkey kf, kb;
+    req_keys(&f->ev, &kf);
     for (size_t i = 0; i < an->count; i++) {
         struct pend *b = ring(an, i);
-        if (b->side != LF_SIDE_BACK || b->stitched || b->ev.type != LF_EV_HTTP ||
-            strcmp(b->ev.u.http.source, "iis") != 0)
+        if (b->side != LF_SIDE_BACK || b->stitched || !is_iis(&b->ev) || iis_wants_back(an, b) ||
+            (f->server >= 0 && f->server != b->server))
             continue;
-        lf_time dt = f->ev.ts - b->ev.ts;
-        if (dt < 0 || dt > STITCH_WINDOW_US || !http_same_request(&f->ev, &b->ev))
+        lf_time lo, hi, tie;
+        iis_window(&b->ev, &lo, &hi, &tie);
+        req_keys(&b->ev, &kb);
+        if (f->ev.ts < lo || f->ev.ts > hi || !req_fits(&kb, &kf, 0))
             continue;
-        f->stitched = b->stitched = 1;
-        b->listener = f->listener;
-        f->server = b->server;
-        set_partner(&f->partner, b);
-        set_partner(&b->partner, f);
-        an->model.stitched++;
+        link_iis_front(an, f, b);
         return;
     }
+}
+
+/* A back request of the capture, kept for the IIS lines of its server. */
+static void rec_add(struct lf_analysis *an, struct pend *p)
+{
+    struct reqrec *r = &an->reqs[an->req_next];
+    struct reqkey k;
+    req_keys(&p->ev, &k);
+    memset(r, 0, sizeof *r);
+    r->used = 1;
+    r->uid = p->uid;
+    r->ts = p->ev.ts;
+    r->key = k.key;
+    r->host = k.host;
+    r->ua = k.ua;
+    r->status = k.status;
+    r->client = k.client;
+    r->server = p->server;
+    r->listener = p->listener;
+    p->rec = (int)an->req_next;
+    an->req_next = (an->req_next + 1) % REQ_SLOTS;
+}
+
+static struct reqrec *rec_of(struct lf_analysis *an, const struct pend *p)
+{
+    if (!p || p->rec < 0 || an->reqs[p->rec].uid != p->uid)
+        return NULL;
+    return &an->reqs[p->rec];
 }
 
 /* ---- enrichment ---- */
@@ -870,7 +1095,25 @@ static int trivial_path(const char *uri)
     return lf_strcaseprefix(uri, "/favicon.ico") || lf_strcaseprefix(uri, "/robots.txt");
 }
 
-static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
+/* What a matched IIS line tells about a step: substatus and win32 status, its user, time-taken. */
+static void step_apply_iis(struct lf_step *st, const struct iisinfo *x)
+{
+    st->iis = 1;
+    st->time_taken_ms = x->time_taken_ms;
+    if (!st->status)
+        st->status = x->status;
+    if (x->substatus || x->win32) {
+        st->substatus = x->substatus;
+        st->win32_status = x->win32;
+    }
+    if (!st->user[0])
+        LF_SET(st->user, x->user);
+    if (st->duration_us < 0)
+        st->duration_us = (int64_t)x->time_taken_ms * 1000;
+}
+
+/* Adds the step of a released event to its sign-in; returns that sign-in, NULL when no step was kept. */
+static struct lf_signin *add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
 {
     const struct lf_event *ev = &p->ev;
     struct lf_model *m = &an->model;
@@ -911,6 +1154,10 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
             if (st.duration_us < 0)
                 st.duration_us = p->partner.duration_us;
         }
+        if (st.from_iis)
+            st.time_taken_ms = h->time_taken_ms;
+        else if (p->iis.have)
+            step_apply_iis(&st, &p->iis);
         if (h->user[0])
             LF_SET(user, h->user);
         else if (h->ntlm_user[0] && h->ntlm_domain[0])
@@ -919,6 +1166,8 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
             LF_SET(user, h->ntlm_user);
         else if (p->partner.user[0])
             LF_SET(user, p->partner.user);
+        else if (p->iis.user[0])
+            LF_SET(user, p->iis.user);
         else
             user_from_query(h->uri, user, sizeof user);
         LF_SET(agent_ua, h->user_agent);
@@ -971,7 +1220,7 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
         c->tls_seq = 0;
     }
     if (!s)
-        return;
+        return NULL;
     if (c)
         c->signin = s->id;
     if (user[0] && (!s->user[0] || (user_form(user) == 's' && user_form(s->user) != 's')))
@@ -991,14 +1240,14 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
     }
     if (ev->type == LF_EV_TLS && c) {
         if (c->http_seen)
-            return;
+            return NULL;
         c->tls_seq = seq;
         if (c->flow_seen)
             apply_flow(&st, c);
     }
     if (s->nsteps == LF_MODEL_MAX_STEPS) {
         s->dropped_steps++;
-        return;
+        return NULL;
     }
     if (s->nsteps == s->capsteps) {
         s->capsteps = s->capsteps ? s->capsteps * 2 : 2;
@@ -1018,6 +1267,25 @@ static void add_step(struct lf_analysis *an, struct pend *p, uint64_t seq)
         s->end = end;
     if (s->nsteps <= 2 * EVAL_EVERY || s->nsteps % EVAL_EVERY == 0)
         signin_eval(an, s);
+    return s;
+}
+
+/* An IIS line matched a request whose step was made already. */
+static void patch_step(struct lf_analysis *an, uint32_t signin, uint64_t seq, const struct iisinfo *x)
+{
+    struct lf_model *m = &an->model;
+    if (!signin || signin > m->nsignins)
+        return;
+    struct lf_signin *s = &m->signins[signin - 1];
+    for (uint32_t i = 0; i < s->nsteps; i++)
+        if (s->steps[i].seq == seq) {
+            step_apply_iis(&s->steps[i], x);
+            if (!s->user[0] && x->user[0])
+                LF_SET(s->user, x->user);
+            signin_eval(an, s);
+            model_changed(an);
+            return;
+        }
 }
 
 /* What the end of its connection says about a TLS-only step. */
@@ -1243,6 +1511,74 @@ static int server_by_internal_fqdn(const struct lf_model *m, const char *fqdn)
     return -1;
 }
 
+/* An IIS line of a server whose back leg the capture shows, at its release: every request that may be
+ * its own has arrived. It matches the nearest fitting back request not matched yet, or the earliest of
+ * those about as near (repeated requests: the log and the capture keep the same order). seq: its own. */
+static void iis_resolve(struct lf_analysis *an, struct pend *p, uint64_t seq)
+{
+    if (!iis_wants_back(an, p))
+        return;
+    struct reqkey k;
+    req_keys(&p->ev, &k);
+    lf_time lo, hi, tie, best_d = 0;
+    iis_window(&p->ev, &lo, &hi, &tie);
+    struct reqrec *best = NULL;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t n = 1; n <= REQ_SLOTS; n++) {
+            struct reqrec *r = &an->reqs[(an->req_next + REQ_SLOTS - n) % REQ_SLOTS];
+            if (!r->used || r->ts < lo - STITCH_WINDOW_US)
+                break;
+            if (r->matched || r->server != p->server || r->ts < lo || r->ts > hi)
+                continue;
+            struct reqkey rk = {r->key, r->host, r->ua, r->status, r->client};
+            if (!req_fits(&k, &rk, 1))
+                continue;
+            lf_time d = r->ts > p->ev.ts ? r->ts - p->ev.ts : p->ev.ts - r->ts;
+            if (pass == 0 && (!best || d < best_d)) {
+                best = r;
+                best_d = d;
+            } else if (pass == 1 && d <= best_d + tie) {
+                best = r; /* newest first: the last one is the earliest */
+            }
+        }
+    if (!best)
+        return;
+    struct pend *b = pend_by_uid(an, best->uid);
+    struct iisinfo x;
+    memset(&x, 0, sizeof x);
+    iis_fill(&x, &p->ev);
+    best->matched = 1;
+    p->iis_matched = p->stitched = 1;
+    p->listener = b ? b->listener : best->listener;
+    /* released events are numbered in the queue's order: a held one's seq is known ahead */
+    p->ev.u.http.match_seq = best->seq ? best->seq : b ? seq + (b->uid - p->uid) : 0;
+    if (best->step_seq)
+        patch_step(an, best->signin, best->step_seq, &x);
+    else if (b)
+        b->iis = x;
+}
+
+/* After a request's release: its seq, and the step it shows in, for the IIS lines still to come. */
+static void link_release(struct lf_analysis *an, struct pend *p, uint64_t seq, const struct lf_signin *s)
+{
+    struct pend *q = pend_by_uid(an, p->partner_uid);
+    if (q)
+        q->partner_seq = seq;
+    struct reqrec *r = rec_of(an, p);
+    if (r) {
+        r->seq = seq;
+        r->listener = p->listener;
+    }
+    if (!s || p->ev.type != LF_EV_HTTP)
+        return;
+    if (!r && p->side == LF_SIDE_FRONT && q && !p->partner_iis)
+        r = rec_of(an, q);
+    if (r) {
+        r->step_seq = seq;
+        r->signin = s->id;
+    }
+}
+
 static void release_one(struct lf_analysis *an)
 {
     struct pend *p = ring(an, 0);
@@ -1286,6 +1622,24 @@ static void release_one(struct lf_analysis *an)
         c->flow_start = ev->ts;
         c->flow_end = ev->u.flow.end;
     }
+    int from_iis = is_iis(ev);
+    if (from_iis) {
+        if (!p->iis_matched)
+            iis_resolve(an, p, seq);
+        if (p->iis_matched && !ev->u.http.match_seq) {
+            struct pend *q = pend_by_uid(an, p->partner_uid);
+            ev->u.http.match_seq = p->partner_seq ? p->partner_seq : q ? seq + (q->uid - p->uid) : 0;
+        }
+        if (p->iis_matched)
+            an->iis_matched++;
+        else
+            an->iis_unmatched++;
+    } else if (p->side == LF_SIDE_FRONT && p->partner_uid && !p->partner_iis && !p->iis.have) {
+        /* an IIS line matched its back leg already */
+        struct pend *q = pend_by_uid(an, p->partner_uid);
+        if (q && q->iis.have)
+            p->iis = q->iis;
+    }
     int srv = p->server;
     if (p->side == LF_SIDE_BACK && srv >= 0)
         an->server_reached[srv] = 1;
@@ -1326,7 +1680,8 @@ static void release_one(struct lf_analysis *an)
         if (p->side == LF_SIDE_BACK) {
             n->observed = 1;
             n->connections += ev->type == LF_EV_TLS;
-            n->requests += ev->type == LF_EV_HTTP;
+            /* an IIS line of a back request the capture shows is that request */
+            n->requests += ev->type == LF_EV_HTTP && !(from_iis && p->iis_matched && !p->partner_uid);
         }
         if (!an->configured && !n->fqdn[0] && p->name[0] && !simple_url(an, p->name) && p->side == LF_SIDE_FRONT) {
             LF_SET(n->fqdn, p->name);
@@ -1361,11 +1716,9 @@ static void release_one(struct lf_analysis *an)
     }
     /* sign-in steps */
     if (ev->type == LF_EV_HTTP || ev->type == LF_EV_TLS) {
-        int from_iis = ev->type == LF_EV_HTTP && !strcmp(ev->u.http.source, "iis");
         int make = p->side == LF_SIDE_FRONT ||
                    (p->side == LF_SIDE_BACK && !p->stitched && (from_iis || !an->front_seen));
-        if (make)
-            add_step(an, p, seq);
+        link_release(an, p, seq, make ? add_step(an, p, seq) : NULL);
         if (c && ev->type == LF_EV_HTTP)
             c->http_seen = 1;
     } else if (ev->type == LF_EV_FLOW && c) {
@@ -1404,6 +1757,7 @@ struct lf_analysis *lf_analysis_new(const struct lf_topology *topo)
     struct lf_analysis *an = lf_xcalloc(1, sizeof *an);
     an->hold = lf_xcalloc(HOLD, sizeof *an->hold);
     an->conns = lf_xcalloc(CONN_SLOTS, sizeof *an->conns);
+    an->reqs = lf_xcalloc(REQ_SLOTS, sizeof *an->reqs);
     an->findings = lf_findings_new();
     pthread_mutex_init(&an->model.lock, NULL);
     struct lf_model *m = &an->model;
@@ -1459,8 +1813,9 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
         release_one(an);
     struct pend *p = ring(an, an->count);
     memset(&p->stitched, 0, sizeof *p - offsetof(struct pend, stitched));
+    p->uid = ++an->uids;
     p->side = LF_SIDE_NONE;
-    p->listener = p->server = p->named = -1;
+    p->listener = p->server = p->named = p->rec = -1;
     if (ev->ts > an->latest)
         an->latest = ev->ts;
     pthread_mutex_lock(&an->model.lock);
@@ -1469,13 +1824,17 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
         if (ev->type != LF_EV_FLOW) {
             if (p->side == LF_SIDE_FRONT)
                 an->front_seen = 1;
-            if (p->side == LF_SIDE_BACK && !(ev->type == LF_EV_HTTP && !strcmp(ev->u.http.source, "iis")))
+            if (p->side == LF_SIDE_BACK && !is_iis(ev))
                 an->back_seen = 1;
         }
     }
     p->ev = *ev;
     enrich(an, p);
     an->count++;
+    if (ev->type == LF_EV_HTTP && p->side == LF_SIDE_BACK && p->server >= 0 && !is_iis(ev)) {
+        an->back_http[p->server] = 1;
+        rec_add(an, p);
+    }
     stitch(an, p);
     stitch_front_late(an, p);
     enrich_fields(an, p);
@@ -1534,6 +1893,8 @@ void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
     eval_findings(an);
     m->stats = *stats;
     m->stats.stitched = m->stitched;
+    m->stats.iis_matched = an->iis_matched;
+    m->stats.iis_unmatched = an->iis_unmatched;
     m->finished = 1;
     model_changed(an);
     pthread_mutex_unlock(&m->lock);
@@ -1573,6 +1934,7 @@ void lf_analysis_free(struct lf_analysis *an)
     pthread_mutex_destroy(&an->model.lock);
     lf_findings_free(an->findings);
     free(an->conns);
+    free(an->reqs);
     free(an->hold);
     free(an);
 }

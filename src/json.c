@@ -293,6 +293,8 @@ static void http_json(struct jw *w, const struct lf_event *ev)
     if (h->time_taken_ms)
         jw_u64(w, "time_taken_ms", h->time_taken_ms);
     jw_opt_str(w, "log_server", h->log_server);
+    if (h->match_seq)
+        jw_u64(w, "matched_seq", h->match_seq);
     if (h->h2)
         jw_bool(w, "h2", 1);
 }
@@ -348,6 +350,8 @@ int lf_event_to_json(const struct lf_event *ev, char *buf, size_t size)
         jw_u64(&w, "tls_decrypt_failures", s->tls_decrypt_failures);
         jw_u64(&w, "iis_lines", s->iis_lines);
         jw_u64(&w, "iis_errors", s->iis_errors);
+        jw_u64(&w, "iis_matched", s->iis_matched);
+        jw_u64(&w, "iis_unmatched", s->iis_unmatched);
         jw_u64(&w, "http_errors", s->http_errors);
         break;
     }

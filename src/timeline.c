@@ -171,4 +171,7 @@ void lf_timeline_write(FILE *out, const struct lf_model *m)
         }
     }
     fprintf(out, "stitched: %" PRIu64 " client-side requests/connections matched to the proxy's own\n", m->stitched);
+    if (m->stats.iis_lines && m->stats.packets)
+        fprintf(out, "iis: %" PRIu64 " log lines matched to the capture's requests, %" PRIu64 " not\n",
+                m->stats.iis_matched, m->stats.iis_unmatched);
 }

@@ -64,6 +64,9 @@ struct lf_step {
     char reason[96];       /* why it failed, when failed */
     uint16_t tls_version;  /* TLS steps: the negotiated version, 0 when no ServerHello was seen */
     uint8_t ntlm_type;     /* NTLM message the request carried (1, 3), 0 none */
+    uint8_t iis;           /* a capture request an IIS line of its server matched: substatus, win32 status,
+                              user and time_taken_ms come from that line */
+    uint32_t time_taken_ms;/* IIS time-taken of this step's line (its own or the matched one) */
 };
 
 struct lf_signin {

@@ -96,6 +96,9 @@ struct lf_ev_http {
     uint8_t h2;
     char source[8];           /* "pcap" or "iis" */
     char log_server[64];      /* IIS: the server the log belongs to */
+    uint64_t match_seq;       /* IIS: the capture request this line matched, as its 1-based position among the
+                                 run's events (the proxy's back-leg request when the capture shows it, else the
+                                 client's); 0 unmatched */
 };
 
 struct lf_ev_finding {
@@ -119,6 +122,7 @@ struct lf_ev_stats {
     uint64_t stream_cap_hits, gaps, fragments, stitched;
     uint64_t tls_decrypted, tls_no_secret, tls_decrypt_failures;
     uint64_t iis_lines, iis_errors;
+    uint64_t iis_matched, iis_unmatched; /* IIS lines matched to a capture request, and not (merged runs) */
     uint64_t http_errors; /* HTTP flows left on malformed or oversized messages */
 };
 

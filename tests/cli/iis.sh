@@ -110,7 +110,82 @@ expect_eq "merged: the NTLM user as IIS logs it" \
     "$(jq -r 'select(.source=="iis" and .status==200 and .uri=="/WebTicket/WebTicketService.svc") | .user' "$TMP/m.json" | sort -u | head -1)" \
     'CONTOSO\alice'
 expect_match "merged: the timeline shows alice's sign-in" "$TMP/m.txt" "^sign-in [0-9]+: client 127.0.2.1, user CONTOSO.alice"
-expect_match "merged: IIS substatus and win32 status reach the timeline" "$TMP/m.txt" "401\.1 0x8009030E|200\.1 0x8009030E"
+
+# Three-way match: each log line is the proxy's back-leg request of the same exchange, and its substatus,
+# win32 status and user land on the step that request shows in.
+"$LYNCFLOW" -r "$S/capture.pcap" -c "$S/topology.conf" --keylog "$S/keylog.txt" --json "$TMP/p.json" --timeline \
+    >"$TMP/p.txt" 2>/dev/null
+expect_eq "three-way: as many sign-ins with the logs as from the capture alone" \
+    "$(jcount "$TMP/m.json" '.type=="signin"')" "$(jcount "$TMP/p.json" '.type=="signin"')"
+expect_eq "three-way: the same steps as from the capture alone" \
+    "$(grep -E '^[ !] +[0-9]+ +[+]' "$TMP/m.txt" | cut -c1-120)" "$(grep -E '^[ !] +[0-9]+ +[+]' "$TMP/p.txt" | cut -c1-120)"
+expect_eq "three-way: every log line matched, none left over" \
+    "$(jq -r 'select(.type=="stats") | "\(.iis_matched) \(.iis_unmatched)"' "$TMP/m.json")" "$lines 0"
+expect_match "three-way: the timeline says so" "$TMP/m.txt" "^iis: $lines log lines matched to the capture's requests, 0 not$"
+expect_eq "three-way: each line names a capture request to its server with its method, URI and status, each its own" \
+    "$(jq -s -r '. as $a | [$a[] | select(.source=="iis") | . as $i | $a[($i.matched_seq // 0) - 1] |
+        .source=="pcap" and .server==$i.server and .method==$i.method and .uri==$i.uri and .status==$i.status and
+        $i.stitched] | "\(length) \(map(select(.)) | length)"' "$TMP/m.json") $(jq -s '[.[] | select(.source=="iis") |
+        .matched_seq] | unique | length' "$TMP/m.json")" "$lines $lines $lines"
+# What each client did on each server, in order, from the logs (by user agent) and from the timeline (by address).
+jq -r '"\(.client | split(":")[0])\t\(.user_agent)"' "$S/client.ndjson" | sort -u >"$TMP/ua.map"
+expect_eq "three-way: one user agent per client address" "$(cut -f1 "$TMP/ua.map" | uniq -d)" ""
+for f in dir01 fe01; do
+    awk -v srv=$f '/^#Fields:/ { for (i = 2; i <= NF; i++) col[$i] = i - 1; next } /^#/ { next }
+        { ua = $col["cs(User-Agent)"]; gsub(/\+/, " ", ua); uri = $col["cs-uri-stem"]
+          if ($col["cs-uri-query"] != "-") uri = uri "?" $col["cs-uri-query"]
+          st = $col["sc-status"]; if ($col["sc-substatus"] != 0) st = st "." $col["sc-substatus"]
+          if ($col["sc-win32-status"] != 0) st = sprintf("%s 0x%08X", st, $col["sc-win32-status"])
+          printf "%s\t%s\t%s %s %s\n", srv, ua, $col["cs-method"], uri, st }' "$S/iis/$f.log"
+done | sort -s -t "$(printf '\t')" -k1,2 >"$TMP/log.seq"
+# tl_seq TIMELINE: server, the client's user agent, method, URI and status of each step.
+tl_seq() {
+    awk 'NR == FNR { split($0, kv, "\t"); ua[kv[1]] = kv[2]; next } /^[ !] +[0-9]+ +[+]/ { sub(/^!/, " ")
+        st = $10; if ($11 ~ /^0x/) st = st " " $11
+        printf "%s\t%s\t%s %s %s\n", $6, ua[$3], $8, $9, st }' "$TMP/ua.map" "$1" | sort -s -t "$(printf '\t')" -k1,2
+}
+tl_seq "$TMP/m.txt" >"$TMP/tl.seq"
+expect_eq "three-way: the log's requests, in each client's order on each server" "$(wc -l <"$TMP/tl.seq")" "$lines"
+expect_eq "three-way: status, substatus and win32 status on the very step the log has them" \
+    "$(cat "$TMP/tl.seq")" "$(cat "$TMP/log.seq")"
+expect_ge "three-way: WebTicket NTLM challenges among them" \
+    "$(grep -c 'POST /WebTicket/WebTicketService.svc 401.1 0x8009030E' "$TMP/tl.seq")" 4
+expect_match "merged: IIS substatus and win32 status reach the timeline" "$TMP/m.txt" \
+    "POST /WebTicket/WebTicketService.svc +401\.1 0x8009030E challenge"
+expect_nomatch "three-way: no 200 carries a challenge's substatus" "$TMP/m.txt" " 200\.[0-9]"
+
+# The capture without the back leg: each line is stitched to the client's request instead.
+tcpdump -r "$S/capture.pcap" -w "$TMP/front.pcap" 'not (host 127.0.1.10 or host 127.0.1.11)' 2>/dev/null
+"$LYNCFLOW" -r "$TMP/front.pcap" -c "$S/topology.conf" --keylog "$S/keylog.txt" --iis-log dir01="$S/iis/dir01.log" \
+    --iis-log fe01="$S/iis/fe01.log" --json "$TMP/fo.json" --timeline >"$TMP/fo.txt" 2>/dev/null
+expect_eq "front leg only: no back-leg request in the capture" \
+    "$(jcount "$TMP/fo.json" '.source=="pcap" and (.server|startswith("127.0.1."))')" 0
+expect_eq "front leg only: every log line matched" \
+    "$(jq -r 'select(.type=="stats") | "\(.iis_matched) \(.iis_unmatched)"' "$TMP/fo.json")" "$lines 0"
+expect_eq "front leg only: as many sign-ins as with the back leg" "$(jcount "$TMP/fo.json" '.type=="signin"')" \
+    "$(jcount "$TMP/p.json" '.type=="signin"')"
+expect_eq "front leg only: each line names the client's request" \
+    "$(jq -s -r '. as $a | [$a[] | select(.source=="iis") | . as $i | $a[($i.matched_seq // 0) - 1] |
+        .source=="pcap" and (.server|startswith("127.0.0.1")) and .uri==$i.uri and .status==$i.status] |
+        map(select(.)) | length' "$TMP/fo.json")" "$lines"
+expect_eq "front leg only: status, substatus and win32 status on the very step the log has them" \
+    "$(tl_seq "$TMP/fo.txt")" "$(cat "$TMP/log.seq")"
+
+# A line the capture lacks: not matched, counted, still in the timeline under the address IIS logged.
+awk '/^#/ { print; next } { print } ++n == 10 { $5 = "/Reach/sip.svc"; $6 = "-"; print }' "$S/iis/dir01.log" \
+    >"$TMP/dir01-extra.log"
+"$LYNCFLOW" -r "$S/capture.pcap" -c "$S/topology.conf" --keylog "$S/keylog.txt" --iis-log dir01="$TMP/dir01-extra.log" \
+    --iis-log fe01="$S/iis/fe01.log" --json "$TMP/x.json" --timeline >"$TMP/x.txt" 2>"$TMP/x.err"
+expect_eq "extra line: exit 0" "$?" 0
+expect_eq "extra line: the others matched, it is not" \
+    "$(jq -r 'select(.type=="stats") | "\(.iis_matched) \(.iis_unmatched)"' "$TMP/x.json")" "$lines 1"
+expect_match "extra line: the timeline says so" "$TMP/x.txt" "^iis: $lines log lines matched to the capture's requests, 1 not$"
+expect_eq "extra line: its event names no request" \
+    "$(jq -c 'select(.uri=="/Reach/sip.svc") | [.source, .matched_seq, .stitched]' "$TMP/x.json")" '["iis",null,null]'
+expect_match "extra line: in the timeline" "$TMP/x.txt" "^  +[0-9]+ .* 127\.0\.0\.2 .* -> dir01 \(director\) +GET /Reach/sip\.svc "
+expect_eq "extra line: the capture's steps unchanged" \
+    "$(grep -E '^[ !] +[0-9]+ +[+]' "$TMP/x.txt" | grep -v /Reach/ | cut -c17-120 | sort)" \
+    "$(grep -E '^[ !] +[0-9]+ +[+]' "$TMP/m.txt" | cut -c17-120 | sort)"
 expect_eq "merged: no warning or error finding" "$(jcount "$TMP/m.json" '.type=="finding" and .severity!="info"')" 0
 
 # Under ASan/UBSan too.

@@ -940,6 +940,141 @@ static void test_inferred_topology(void **state)
     run_free(r);
 }
 
+/* ---- IIS lines matched to the capture's requests ---- */
+
+static int by_ts(const void *a, const void *b)
+{
+    const struct lf_event *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->flow_id < y->flow_id ? -1 : x->flow_id > y->flow_id; /* IIS lines (0) first, as the merge may */
+}
+
+static struct lf_event iis_line(lf_time ts, const char *method, const char *uri, int status, int sub, unsigned win32,
+                                unsigned tt, const char *user)
+{
+    struct lf_event ev;
+    lf_event_init(&ev, LF_EV_HTTP, ts);
+    addr(PROXY ":0", &ev.client);
+    addr(DIR_ADDR, &ev.server);
+    LF_SET(ev.u.http.source, "iis");
+    LF_SET(ev.u.http.log_server, "dir01");
+    LF_SET(ev.u.http.host, "dirweb.contoso.com");
+    LF_SET(ev.u.http.method, method);
+    LF_SET(ev.u.http.uri, uri);
+    LF_SET(ev.u.http.user, user);
+    LF_SET(ev.u.http.user_agent, "OC/4.0.7577.108 (Microsoft Lync 2010)");
+    ev.u.http.status = (uint16_t)status;
+    ev.u.http.substatus = (uint16_t)sub;
+    ev.u.http.win32_status = win32;
+    ev.u.http.time_taken_ms = tt;
+    ev.u.http.latency_us = (int64_t)tt * 1000;
+    return ev;
+}
+
+/* The NTLM round trip (401, 401, 200 on one URI, 1 ms apart), a 2.5 s request and a line the capture
+ * lacks; IIS lines with sub-second times (the request's start, all three of the round trip within 1 ms
+ * of the same back request) or whole seconds (all three stamped in the second before the requests'
+ * own events arrive); with the proxy's back leg in the capture or without it. */
+static void three_way(int whole_seconds, int back_legs)
+{
+    struct run *r = run_new(1);
+    const char *D = "dirweb.contoso.com", *W = "/WebTicket/WebTicketService.svc", *CLI = "198.51.100.7:50000";
+    const char *U = "/ucwa/v1/applications/1/events?ack=1";
+    static const struct {
+        int status, sub;
+        unsigned win32;
+        const char *user;
+    } want[] = {{401, 2, 5, ""}, {401, 1, 2148074254u, ""}, {200, 0, 0, "CONTOSO\\alice"}};
+    lf_time T = r->t;
+    struct lf_event ev[16];
+    int n = 0;
+    for (int k = 0; k < 3; k++) {
+        ev[n++] = http(T + 400000 + k * 1000, 1, CLI, L_DIR, D, "POST", W, want[k].status);
+        if (back_legs)
+            ev[n++] = http(T + 400300 + k * 1000, 2, PROXY ":40000", DIR_ADDR, D, "POST", W, want[k].status);
+        /* sub-second: the first two lines both nearer to the second request than to the first */
+        lf_time at = whole_seconds ? T : T + 401000 + (k == 2) * 1000;
+        ev[n++] = iis_line(at, "POST", W, want[k].status, want[k].sub, want[k].win32, 0, want[k].user);
+    }
+    ev[n] = http(T + 5100000, 1, CLI, L_DIR, D, "GET", U, 200);
+    ev[n++].u.http.latency_us = 2500000;
+    if (back_legs) {
+        ev[n] = http(T + 5103000, 2, PROXY ":40000", DIR_ADDR, D, "GET", U, 200);
+        ev[n++].u.http.latency_us = 2500000;
+    }
+    /* whole seconds: stamped at completion, 7.6 s */
+    ev[n++] = iis_line(whole_seconds ? T + 7000000 : T + 5103000, "GET", U, 200, 0, 0, 2500, "");
+    ev[n++] = iis_line(T + 6000000, "GET", "/Reach/sip.svc", 200, 0, 0, 15, "");
+    qsort(ev, (size_t)n, sizeof ev[0], by_ts);
+    for (int i = 0; i < n; i++)
+        lf_analysis_event(r->an, &ev[i]);
+    finish(r);
+
+    const struct lf_model *m = lf_analysis_model(r->an);
+    const struct lf_signin *s = signin_of(m, "198.51.100.7");
+    assert_non_null(s);
+    if (getenv("LF_TEST_VERBOSE"))
+        lf_timeline_write(stderr, m);
+    assert_int_equal(s->nsteps, 4);
+    for (int k = 0; k < 3; k++) {
+        const struct lf_step *st = &s->steps[k];
+        if (st->status != want[k].status || st->substatus != want[k].sub || st->win32_status != want[k].win32 ||
+            !st->iis || st->from_iis)
+            fail_msg("whole %d back %d step %d: %u.%u %u iis %d, want %d.%d %u", whole_seconds, back_legs, k + 1,
+                     st->status, st->substatus, st->win32_status, st->iis, want[k].status, want[k].sub, want[k].win32);
+    }
+    assert_string_equal(s->steps[2].user, "CONTOSO\\alice");
+    assert_string_equal(s->user, "CONTOSO\\alice");
+    assert_true(s->steps[0].challenge && s->steps[1].challenge);
+    assert_int_equal(s->verdict, LF_VERDICT_COMPLETE);
+    assert_true(s->steps[3].iis);
+    assert_int_equal(s->steps[3].time_taken_ms, 2500);
+    /* the line the capture lacks: a step of its own, under the address IIS logged */
+    int from_iis = 0;
+    for (uint32_t i = 0; i < m->nsignins; i++)
+        for (uint32_t k = 0; k < m->signins[i].nsteps; k++)
+            if (m->signins[i].steps[k].from_iis) {
+                from_iis++;
+                assert_string_equal(m->signins[i].steps[k].what, "/Reach/sip.svc");
+                assert_int_equal(m->signins[i].steps[k].time_taken_ms, 15);
+            }
+    assert_int_equal(from_iis, 1);
+    /* each line names the request it matched: a capture event of the same request, each its own */
+    uint64_t last = 0;
+    int lines = 0;
+    for (size_t i = 0; i < r->keep.n; i++) {
+        const struct lf_event *e = &r->keep.ev[i];
+        if (e->type == LF_EV_STATS) {
+            assert_int_equal(e->u.stats.iis_matched, 4);
+            assert_int_equal(e->u.stats.iis_unmatched, 1);
+        }
+        if (e->type != LF_EV_HTTP || strcmp(e->u.http.source, "iis") || !e->u.http.match_seq)
+            continue;
+        lines++;
+        assert_true(e->stitched);
+        assert_true(e->u.http.match_seq <= r->keep.n);
+        const struct lf_event *q = &r->keep.ev[e->u.http.match_seq - 1];
+        assert_int_equal(q->type, LF_EV_HTTP);
+        assert_string_equal(q->u.http.source, "pcap");
+        assert_string_equal(q->u.http.uri, e->u.http.uri);
+        assert_int_equal(q->u.http.status, e->u.http.status);
+        assert_int_equal(q->flow_id, back_legs ? 2 : 1);
+        assert_true(e->u.http.match_seq > last);
+        last = e->u.http.match_seq;
+    }
+    assert_int_equal(lines, 4);
+    run_free(r);
+}
+
+static void test_iis_three_way(void **state)
+{
+    (void)state;
+    for (int whole = 0; whole < 2; whole++)
+        for (int back = 0; back < 2; back++)
+            three_way(whole, back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -961,6 +1096,7 @@ int main(void)
         cmocka_unit_test(test_ntlm_split),
         cmocka_unit_test(test_longpoll_cut),
         cmocka_unit_test(test_inferred_topology),
+        cmocka_unit_test(test_iis_three_way),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
