@@ -1,6 +1,8 @@
 /* event.c: event values, names of enums, endpoint formatting and parsing. */
 #include "lyncflow/event.h"
 
+#include <stddef.h>
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,20 @@ void lf_event_init(struct lf_event *ev, enum lf_ev_type type, lf_time ts)
     ev->ts = ts;
     if (type == LF_EV_HTTP)
         ev->u.http.latency_us = -1;
+}
+
+size_t lf_event_size(int type)
+{
+    size_t fixed = offsetof(struct lf_event, u);
+    switch (type) {
+    case LF_EV_FLOW: return fixed + sizeof(struct lf_ev_flow);
+    case LF_EV_TLS: return fixed + sizeof(struct lf_ev_tls);
+    case LF_EV_HTTP: return fixed + sizeof(struct lf_ev_http);
+    case LF_EV_FINDING: return fixed + sizeof(struct lf_ev_finding);
+    case LF_EV_SIGNIN: return fixed + sizeof(struct lf_ev_signin);
+    case LF_EV_STATS: return fixed + sizeof(struct lf_ev_stats);
+    }
+    return sizeof(struct lf_event);
 }
 
 size_t lf_strlcpy(char *dst, const char *src, size_t size)

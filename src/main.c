@@ -20,6 +20,7 @@
 #include "lyncflow/capture.h"
 #include "lyncflow/dot.h"
 #include "lyncflow/engine.h"
+#include "lyncflow/handoff.h"
 #include "lyncflow/iislog.h"
 #include "lyncflow/merge.h"
 #include "lyncflow/sinks.h"
@@ -374,7 +375,8 @@ int main(int argc, char **argv)
     struct lf_merge *merge = lf_merge_new(lf_analysis_emit, an, REORDER_WINDOW_US);
     for (int i = 0; i < niis; i++)
         lf_merge_add_source(merge, iis_next, iis[i]);
-    struct lf_engine *eng = lf_engine_new(&cfg, lf_merge_emit, merge);
+    struct lf_handoff *hand = lf_handoff_new(merge, an, REORDER_WINDOW_US, 1);
+    struct lf_engine *eng = lf_engine_new(&cfg, lf_handoff_emit, hand);
     eng->keys = ks;
 
     struct sigaction sa;
@@ -406,9 +408,7 @@ int main(int argc, char **argv)
                     lf_engine_expire(eng, t);
                     last_expire = t;
                 }
-                lf_merge_advance(merge, t);
-                /* the merge has released everything older than t - window */
-                lf_analysis_advance(an, t - REORDER_WINDOW_US);
+                lf_handoff_idle(hand, t);
             }
             if (tui)
                 tui_update(tui, eng, cap);
@@ -429,11 +429,11 @@ int main(int argc, char **argv)
             if (tui)
                 tui_update(tui, eng, cap);
         }
-        lf_merge_advance(merge, ts);
+        lf_handoff_clock(hand, ts);
     }
     active_capture = NULL;
     lf_engine_flush(eng);
-    lf_merge_finish(merge);
+    lf_handoff_finish(hand);
 
     struct lf_ev_stats stats = eng->stats;
     if (cap)
@@ -474,6 +474,7 @@ int main(int argc, char **argv)
     }
 
     lf_engine_free(eng);
+    lf_handoff_free(hand);
     lf_merge_free(merge);
     lf_analysis_free(an);
     lf_timeline_sink_free(timeline);

@@ -64,13 +64,7 @@ struct lf_merge *lf_merge_new(void (*out)(void *, struct lf_event *), void *out_
     m->window = window;
     m->released = INT64_MIN;
     for (int i = 0; i < NPOOLS; i++)
-        m->pools[i].size = sizeof(struct lf_event);
-    m->pools[LF_EV_FLOW].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_flow);
-    m->pools[LF_EV_TLS].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_tls);
-    m->pools[LF_EV_HTTP].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_http);
-    m->pools[LF_EV_FINDING].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_finding);
-    m->pools[LF_EV_SIGNIN].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_signin);
-    m->pools[LF_EV_STATS].size = offsetof(struct lf_event, u) + sizeof(struct lf_ev_stats);
+        m->pools[i].size = lf_event_size(i);
     return m;
 }
 
@@ -194,7 +188,9 @@ static void release(struct lf_merge *m, lf_time limit)
 void lf_merge_push(struct lf_merge *m, const struct lf_event *ev)
 {
     if (ev->ts <= m->released) {
-        m->out_ev = *ev;
+        size_t size = lf_event_size(ev->type);
+        memcpy(&m->out_ev, ev, size);
+        memset((uint8_t *)&m->out_ev + size, 0, sizeof m->out_ev - size);
         m->out(m->out_ctx, &m->out_ev);
         return;
     }

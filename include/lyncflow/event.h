@@ -150,6 +150,9 @@ struct lf_event {
 
 /* Zeroes ev and sets its type and time. */
 void lf_event_init(struct lf_event *ev, enum lf_ev_type type, lf_time ts);
+/* Bytes of an event of this type that carry anything: the fixed part and its
+ * own union member (the whole struct for an unknown type). */
+size_t lf_event_size(int type);
 
 /* Copies a string into a fixed field, truncating, always NUL-terminating. */
 #define LF_SET(field, src) lf_strlcpy((field), (src), sizeof(field))

@@ -5,7 +5,8 @@
  * release. IIS log readers are pulled lazily: a k-way merge on ts, never
  * reading a log further ahead than the capture's clock (or, with no capture,
  * the smallest pending timestamp). The heap holds copies; memory is bounded
- * by the rate of events within the window.
+ * by the rate of events within the window. An event older than what was
+ * already released (a late one) goes out at once.
  */
 #ifndef LYNCFLOW_MERGE_H
 #define LYNCFLOW_MERGE_H

@@ -697,6 +697,60 @@ static void test_ja4_spec_vector(void **state)
     conn_free(c);
 }
 
+/* Fingerprints are kept per ClientHello shape: another GREASE draw gives the
+ * same JA3/JA4, another cipher list gives others, and the first shape seen
+ * again gets its own values back. */
+static void fingerprints_of(const struct bld *b, char ja3[33], char ja4[48])
+{
+    struct conn *c = conn_new();
+    conn_feed(c, LF_C2S, b->b, b->n);
+    conn_end(c);
+    assert_int_equal(c->nev, 1);
+    memcpy(ja3, c->ev[0].u.tls.ja3, 33);
+    memcpy(ja4, c->ev[0].u.tls.ja4, 48);
+    conn_free(c);
+}
+
+static void test_fingerprint_shapes(void **state)
+{
+    (void)state;
+    struct bld a, g, o;
+    build_ch(&a, 0, 0);
+    /* the same hello with other GREASE values (0x?a?a pairs) */
+    g = a;
+    size_t swapped = 0;
+    for (size_t i = 0; i + 1 < g.n; i++)
+        if ((g.b[i] & 0x0f) == 0x0a && g.b[i] == g.b[i + 1] && (g.b[i] >> 4) != 0xb) {
+            g.b[i] = g.b[i + 1] = 0xba;
+            swapped++;
+        }
+    assert_int_equal(swapped, 4); /* a cipher, an extension, a version, a group */
+    /* the same hello with TLS_AES_128_GCM_SHA256 (0x1301) turned into 0x1304 */
+    o = a;
+    size_t changed = 0;
+    for (size_t i = 0; i + 1 < o.n && !changed; i++)
+        if (o.b[i] == 0x13 && o.b[i + 1] == 0x01) {
+            o.b[i + 1] = 0x04;
+            changed = 1;
+        }
+    assert_int_equal(changed, 1);
+
+    char ja3a[33], ja4a[48], ja3g[33], ja4g[48], ja3o[33], ja4o[48], ja3b[33], ja4b[48];
+    fingerprints_of(&a, ja3a, ja4a);
+    fingerprints_of(&g, ja3g, ja4g);
+    fingerprints_of(&o, ja3o, ja4o);
+    fingerprints_of(&a, ja3b, ja4b);
+    assert_string_equal(ja4a, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+    assert_string_equal(ja3g, ja3a);
+    assert_string_equal(ja4g, ja4a);
+    assert_string_not_equal(ja3o, ja3a);
+    assert_string_not_equal(ja4o, ja4a);
+    assert_int_equal(strlen(ja3o), 32);
+    assert_memory_equal(ja4o, "t13d1516h2_", 11); /* same counts, other cipher hash */
+    assert_string_equal(ja3b, ja3a);
+    assert_string_equal(ja4b, ja4a);
+}
+
 /* A ServerHello body: TLS 1.3 through supported_versions, the given random. */
 static void put_sh13(struct bld *m, const uint8_t *random, uint16_t cipher)
 {
@@ -946,6 +1000,7 @@ int main(void)
         cmocka_unit_test(test_warning_alert_keeps_going),
         cmocka_unit_test(test_tls13_cert_encrypted),
         cmocka_unit_test(test_ja4_spec_vector),
+        cmocka_unit_test(test_fingerprint_shapes),
         cmocka_unit_test(test_ja4_alpn_chars),
         cmocka_unit_test(test_hello_retry_request),
         cmocka_unit_test(test_ech_present),
