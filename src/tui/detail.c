@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lyncflow/iislog.h"
 #include "lyncflow/util.h"
 #include "tui_int.h"
 
@@ -224,6 +225,12 @@ static void build(struct detail_state *d, struct lf_tui *t, const struct lf_sign
         p->listener[0] ? p->listener : "?", p->role ? lf_role_name(p->role) : "server", p->server[0] ? p->server : "?",
         p->service[0] ? "  service " : "", p->service,
         p->from_iis ? "  (from an IIS log)" : p->stitched ? "" : "  (the back leg was not seen)");
+    if (p->iis) {
+        const char *w32 = p->win32_status ? lf_win32_status_name(p->win32_status) : NULL;
+        add(d, A_NORMAL, "IIS log", "%s logged %u.%u  win32 %s  time-taken %u ms",
+            p->server[0] ? p->server : "the server", (unsigned)p->status, (unsigned)p->substatus,
+            w32 ? w32 : p->win32_status ? "?" : "0", (unsigned)p->time_taken_ms);
+    }
     int have = tui_store_step(t, p, &d->ev) == 0;
     if (!have) {
         add(d, A_DIM, "", "the full event is no longer kept (the detail store holds the last %d events)",

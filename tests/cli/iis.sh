@@ -171,6 +171,20 @@ expect_eq "front leg only: each line names the client's request" \
 expect_eq "front leg only: status, substatus and win32 status on the very step the log has them" \
     "$(tl_seq "$TMP/fo.txt")" "$(cat "$TMP/log.seq")"
 
+# The same logs with whole seconds, as IIS writes by default: the second a request completed in, the
+# order of repeated requests from the log's own order; the very same timeline, with and without the back leg.
+for f in dir01 fe01; do
+    sed -E 's/^([0-9-]+ [0-9:]+)\.[0-9]+ /\1 /' "$S/iis/$f.log" >"$TMP/$f-sec.log"
+done
+expect_eq "whole seconds: no fraction left" "$(grep -c '^[0-9-]* [0-9:]*\.' "$TMP/dir01-sec.log" "$TMP/fe01-sec.log" |
+    cut -d: -f2 | tr '\n' ' ')" "0 0 "
+"$LYNCFLOW" -r "$S/capture.pcap" -c "$S/topology.conf" --keylog "$S/keylog.txt" --iis-log dir01="$TMP/dir01-sec.log" \
+    --iis-log fe01="$TMP/fe01-sec.log" --timeline >"$TMP/ws.txt" 2>/dev/null
+expect_eq "whole seconds: the timeline of the sub-second logs" "$(cat "$TMP/ws.txt")" "$(cat "$TMP/m.txt")"
+"$LYNCFLOW" -r "$TMP/front.pcap" -c "$S/topology.conf" --keylog "$S/keylog.txt" --iis-log dir01="$TMP/dir01-sec.log" \
+    --iis-log fe01="$TMP/fe01-sec.log" --timeline >"$TMP/wf.txt" 2>/dev/null
+expect_eq "whole seconds, front leg only: the timeline of the sub-second logs" "$(cat "$TMP/wf.txt")" "$(cat "$TMP/fo.txt")"
+
 # A line the capture lacks: not matched, counted, still in the timeline under the address IIS logged.
 awk '/^#/ { print; next } { print } ++n == 10 { $5 = "/Reach/sip.svc"; $6 = "-"; print }' "$S/iis/dir01.log" \
     >"$TMP/dir01-extra.log"
@@ -189,5 +203,8 @@ expect_eq "extra line: the capture's steps unchanged" \
 expect_eq "merged: no warning or error finding" "$(jcount "$TMP/m.json" '.type=="finding" and .severity!="info"')" 0
 
 # Under ASan/UBSan too.
+check "sanitized: capture and logs matched, with an extra line and whole seconds, run clean" sh -c \
+    "'$LYNCFLOW_SAN' -r '$S/capture.pcap' -c '$S/topology.conf' --keylog '$S/keylog.txt' \
+     --iis-log dir01='$TMP/dir01-extra.log' --iis-log fe01='$TMP/fe01-sec.log' --json /dev/null --timeline >/dev/null"
 check "sanitized: article and malformed logs run clean" sh -c \
     "'$LYNCFLOW_SAN' --iis-log '$D/malformed.log' --iis-log '$D/overlong.log' --iis-log '$D/two-fields.log' --json /dev/null 2>/dev/null"

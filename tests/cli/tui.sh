@@ -251,6 +251,23 @@ expect_match "director-unpublished: f and Enter: step $dstep of $dsteps, where i
 expect_match "director-unpublished: nothing reached the Director: the back leg is dashed" "$TMP/d.screen" "┼╌+▶│"
 quit_ok d "director-unpublished"
 
+# The capture with its IIS logs: the details of a step say what the server's log has for it.
+I="$SAMPLES/healthy-iis-logs"
+IRUN="-r $I/capture.pcap -c $I/topology.conf --keylog $I/keylog.txt --iis-log dir01=$I/iis/dir01.log"
+IRUN="$IRUN --iis-log fe01=$I/iis/fe01.log"
+# the first sign-in's third step is its first WebTicket POST: the first such line of the Director's log
+iwant=$(awk '/^#Fields:/ { for (i = 2; i <= NF; i++) c[$i] = i - 1; next } /^#/ { next }
+    $c["cs-uri-stem"] == "/WebTicket/WebTicketService.svc" && $c["cs-method"] == "POST" {
+        printf "dir01 logged %s.%s  win32 0x%08X", $c["sc-status"], $c["sc-substatus"], $c["sc-win32-status"]; exit }' \
+    "$I/iis/dir01.log")
+start ii 120 40 "'$LYNCFLOW' $IRUN --tui"
+wait_for ii "END OF INPUT"
+keys ii g Tab Down Down Enter
+expect_match "IIS logs: details of step 3, the first WebTicket POST" "$TMP/ii.screen" \
+    "step +3 of [0-9]+  POST /WebTicket/WebTicketService\.svc"
+expect_match "IIS logs: details: what the Director's log has for it ($iwant)" "$TMP/ii.screen" "IIS log +$iwant "
+quit_ok ii "IIS logs"
+
 # 80x24 and a resize, under ASan/UBSan: nothing on stderr after q
 start hs 80 24 "'$LYNCFLOW_SAN' $RUN --tui 2>'$TMP/hs.err'"
 wait_for hs "END OF INPUT"
