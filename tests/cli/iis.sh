@@ -171,6 +171,17 @@ expect_eq "front leg only: each line names the client's request" \
 expect_eq "front leg only: status, substatus and win32 status on the very step the log has them" \
     "$(tl_seq "$TMP/fo.txt")" "$(cat "$TMP/log.seq")"
 
+# A capture of the back leg alone (taken on the servers' side): the lines enrich the proxy's requests.
+tcpdump -r "$S/capture.pcap" -w "$TMP/back.pcap" 'host 127.0.1.10 or host 127.0.1.11' 2>/dev/null
+"$LYNCFLOW" -r "$TMP/back.pcap" -c "$S/topology.conf" --keylog "$S/keylog.txt" --timeline >"$TMP/bo0.txt" 2>/dev/null
+"$LYNCFLOW" -r "$TMP/back.pcap" -c "$S/topology.conf" --keylog "$S/keylog.txt" --iis-log dir01="$S/iis/dir01.log" \
+    --iis-log fe01="$S/iis/fe01.log" --timeline >"$TMP/bo.txt" 2>/dev/null
+expect_eq "back leg only: the sign-ins and steps of the capture alone" "$(head -1 "$TMP/bo.txt")" "$(head -1 "$TMP/bo0.txt")"
+expect_match "back leg only: every log line matched" "$TMP/bo.txt" "^iis: $lines log lines matched to the capture's requests, 0 not$"
+expect_eq "back leg only: the steps carry the log's statuses" \
+    "$(awk '/^[ !] +[0-9]+ +[+]/ { sub(/^!/, " "); st = $10; if ($11 ~ /^0x/) st = st " " $11; print $8, $9, st }' \
+        "$TMP/bo.txt" | sort)" "$(cut -f3 "$TMP/log.seq" | sort)"
+
 # The same logs with whole seconds, as IIS writes by default: the second a request completed in, the
 # order of repeated requests from the log's own order; the very same timeline, with and without the back leg.
 for f in dir01 fe01; do
