@@ -62,7 +62,6 @@ struct iisinfo {
 };
 
 struct pend {
-    struct lf_event ev;
     uint64_t uid;          /* arrival number: consecutive in the hold queue */
     uint8_t side;
     uint8_t stitched;
@@ -75,6 +74,7 @@ struct pend {
     char name[256];
     struct partner partner;
     struct iisinfo iis;    /* what a matched IIS line told */
+    struct lf_event ev;    /* last: the fields above and ev's type and ts share the first cache lines */
 };
 
 /* A back-leg request of the capture, kept for the IIS lines that may match it. */

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 
 #define LIVE_SNAPLEN 262144
 #define LIVE_TIMEOUT_MS 100
+#define LIVE_BUFFER (64 << 20) /* the kernel's ring: bursts wait here, not on the floor */
 #define LIVE_FLUSH_EVERY 64
 #define FILE_BUFFER (1u << 20)
 
@@ -119,6 +121,7 @@ struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char 
         return NULL;
     }
     setvbuf(fp, NULL, _IOFBF, FILE_BUFFER);
+    __fsetlocking(fp, FSETLOCKING_BYCALLER); /* only the capture thread reads it: no lock a call */
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
     if (!p) {
         one_line(ebuf);
@@ -152,6 +155,7 @@ struct lf_capture *lf_capture_open_live(const char *iface, const char *bpf, char
     pcap_set_immediate_mode(p, 1);
     pcap_set_timeout(p, LIVE_TIMEOUT_MS);
     pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
+    pcap_set_buffer_size(p, LIVE_BUFFER);
     int r = pcap_activate(p);
     if (r < 0) {
         char msg[PCAP_ERRBUF_SIZE];

@@ -60,16 +60,6 @@ void lf_flowtab_free(struct lf_flowtab *t)
 
 size_t lf_flowtab_count(const struct lf_flowtab *t) { return t->count; }
 
-static int ep_cmp(const struct lf_addr *a, const struct lf_addr *b)
-{
-    if (a->family != b->family)
-        return a->family < b->family ? -1 : 1;
-    int c = memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16);
-    if (c)
-        return c;
-    return a->port < b->port ? -1 : a->port > b->port ? 1 : 0;
-}
-
 static uint32_t mix(uint32_t h, uint32_t v)
 {
     h ^= v;
@@ -78,8 +68,9 @@ static uint32_t mix(uint32_t h, uint32_t v)
     return h;
 }
 
-static uint32_t ep_hash(uint32_t h, const struct lf_addr *a)
+static uint32_t ep_hash(const struct lf_addr *a)
 {
+    uint32_t h = 0x811c9dc5u;
     size_t n = a->family == 4 ? 4 : 16;
     for (size_t i = 0; i < n; i += 4)
         h = mix(h, (uint32_t)a->ip[i] | (uint32_t)a->ip[i + 1] << 8 | (uint32_t)a->ip[i + 2] << 16 |
@@ -87,20 +78,22 @@ static uint32_t ep_hash(uint32_t h, const struct lf_addr *a)
     return mix(h, a->port);
 }
 
+/* The same for both directions: the endpoints' hashes are added. */
 static uint32_t tuple_hash(uint8_t proto, const struct lf_addr *a, const struct lf_addr *b)
 {
-    if (ep_cmp(a, b) > 0) {
-        const struct lf_addr *t = a;
-        a = b;
-        b = t;
-    }
-    uint32_t h = mix(0x811c9dc5u, proto);
-    h = ep_hash(h, a);
-    h = ep_hash(h, b);
+    uint32_t h = mix(ep_hash(a) + ep_hash(b), proto);
     h ^= h >> 16;
     h *= 0x85ebca6bu;
     h ^= h >> 13;
     return h;
+}
+
+/* lf_addr_equal with the sizes known, so the compiler compares words. */
+static int ep_equal(const struct lf_addr *a, const struct lf_addr *b)
+{
+    if (a->family != b->family || a->port != b->port)
+        return 0;
+    return a->family == 4 ? memcmp(a->ip, b->ip, 4) == 0 : memcmp(a->ip, b->ip, 16) == 0;
 }
 
 static void lru_unlink(struct lf_flowtab *t, struct lf_flow *f)
@@ -287,11 +280,11 @@ struct lf_flow *lf_flowtab_packet(struct lf_flowtab *t, const struct lf_pkt *p, 
     for (; f; f = f->hnext) {
         if (f->hash != h || f->proto != p->proto)
             continue;
-        if (lf_addr_equal(&f->cli, &p->src) && lf_addr_equal(&f->srv, &p->dst)) {
+        if (ep_equal(&f->cli, &p->src) && ep_equal(&f->srv, &p->dst)) {
             *dir = LF_C2S;
             break;
         }
-        if (lf_addr_equal(&f->srv, &p->src) && lf_addr_equal(&f->cli, &p->dst)) {
+        if (ep_equal(&f->srv, &p->src) && ep_equal(&f->cli, &p->dst)) {
             *dir = LF_S2C;
             break;
         }
