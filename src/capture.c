@@ -10,6 +10,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lyncflow/util.h"
@@ -33,6 +34,8 @@ struct lf_capture {
     pcap_dumper_t *dump;
     char name[256];
     int live, linktype;
+    int draining;                /* live: stopped, reading what the kernel still holds */
+    struct timespec drain_end;   /* until then */
     FILE *fp;                    /* offline: the stream libpcap reads */
     uint64_t offset;             /* offline: file offset of the record being read */
     uint64_t packets, drops;
@@ -152,7 +155,10 @@ struct lf_capture *lf_capture_open_live(const char *iface, const char *bpf, char
     }
     pcap_set_snaplen(p, LIVE_SNAPLEN);
     pcap_set_promisc(p, 1);
-    pcap_set_immediate_mode(p, 1);
+    /* not immediate: packets arrive in blocks of variable size (TPACKET_V3 on
+     * Linux), handed over when full or after the timeout, so the buffer holds
+     * many more packets than fixed snaplen-sized frames would */
+    pcap_set_immediate_mode(p, 0);
     pcap_set_timeout(p, LIVE_TIMEOUT_MS);
     pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
     pcap_set_buffer_size(p, LIVE_BUFFER);
@@ -172,8 +178,8 @@ struct lf_capture *lf_capture_open_live(const char *iface, const char *bpf, char
     c->live = 1;
     lf_strlcpy(c->name, iface, sizeof c->name);
     c->linktype = pcap_datalink(p);
-    /* Linux libpcap blocks past the timeout in immediate mode: read without
-     * blocking and wait on the descriptor ourselves (lf_capture_next). */
+    /* Linux libpcap may block past the timeout: read without blocking and
+     * wait on the descriptor ourselves (lf_capture_next). */
     if (pcap_get_selectable_fd(p) >= 0)
         pcap_setnonblock(p, 1, ebuf);
     if (set_filter(c, bpf, err, errsize) != 0) {
@@ -199,23 +205,43 @@ int lf_capture_dump_open(struct lf_capture *c, const char *path, char *err, size
 int lf_capture_linktype(const struct lf_capture *c) { return c->linktype; }
 int lf_capture_is_live(const struct lf_capture *c) { return c->live; }
 
+/* pcap_next_ex; while draining, the break that stopped the loop (still
+ * pending in libpcap until a read sees it) is passed over once. */
+static int next_ex(struct lf_capture *c, struct pcap_pkthdr **h, const u_char **d)
+{
+    int r = pcap_next_ex(c->p, h, d);
+    if (r == PCAP_ERROR_BREAK && c->draining)
+        r = pcap_next_ex(c->p, h, d);
+    return r;
+}
+
 enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **data, size_t *caplen, size_t *wirelen,
                              char *err, size_t errsize)
 {
     if (c->stop)
         return LF_NEXT_END;
+    if (c->draining) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > c->drain_end.tv_sec ||
+            (now.tv_sec == c->drain_end.tv_sec && now.tv_nsec >= c->drain_end.tv_nsec))
+            return LF_NEXT_END;
+    }
     if (c->fp) {
         long at = ftell(c->fp);
         c->offset = at > 0 ? (uint64_t)at : 0;
     }
     struct pcap_pkthdr *h;
     const u_char *d;
-    int r = pcap_next_ex(c->p, &h, &d);
+    int r = next_ex(c, &h, &d);
     if (r == 0 && c->live && pcap_getnonblock(c->p, NULL) == 1) {
         struct pollfd pfd = {pcap_get_selectable_fd(c->p), POLLIN, 0};
-        if (poll(&pfd, 1, LIVE_TIMEOUT_MS) > 0)
-            r = pcap_next_ex(c->p, &h, &d);
+        /* a block the kernel has not handed over yet is, at the latest, after its timeout */
+        if (poll(&pfd, 1, c->draining ? 3 * LIVE_TIMEOUT_MS : LIVE_TIMEOUT_MS) > 0)
+            r = next_ex(c, &h, &d);
     }
+    if (r == 0 && c->draining)
+        return LF_NEXT_END;
     if (r == 1) {
         *ts = (lf_time)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
         *data = d;
@@ -245,6 +271,18 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
         snprintf(err, errsize, "%s: %s, at byte offset %llu after %llu packets", c->name, msg,
                  (unsigned long long)c->offset, (unsigned long long)c->packets);
     return LF_NEXT_ERROR;
+}
+
+void lf_capture_drain(struct lf_capture *c)
+{
+    if (!c->live)
+        return;
+    c->stop = 0;
+    c->draining = 1;
+    clock_gettime(CLOCK_MONOTONIC, &c->drain_end);
+    long ns = c->drain_end.tv_nsec + 3L * LIVE_TIMEOUT_MS * 1000000L;
+    c->drain_end.tv_sec += ns / 1000000000L;
+    c->drain_end.tv_nsec = ns % 1000000000L;
 }
 
 void lf_capture_breakloop(struct lf_capture *c)

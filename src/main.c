@@ -431,6 +431,17 @@ int main(int argc, char **argv)
         }
         lf_handoff_clock(hand, ts);
     }
+    if (cap && lf_capture_is_live(cap)) {
+        /* the frames of the last moments, still in a block the kernel holds */
+        lf_capture_drain(cap);
+        lf_time ts;
+        const uint8_t *data;
+        size_t caplen, wirelen;
+        while (lf_capture_next(cap, &ts, &data, &caplen, &wirelen, err, sizeof err) == LF_NEXT_PACKET) {
+            lf_engine_packet(eng, lf_capture_linktype(cap), ts, data, caplen, wirelen);
+            lf_handoff_clock(hand, ts);
+        }
+    }
     active_capture = NULL;
     lf_engine_flush(eng);
     lf_handoff_finish(hand);

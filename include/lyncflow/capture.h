@@ -16,7 +16,8 @@ struct lf_capture;
 
 /* path "-" is stdin. bpf may be NULL. NULL on error, with err filled. */
 struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char *err, size_t errsize);
-/* Full snaplen, promiscuous, immediate mode, short read timeout. */
+/* Full snaplen, promiscuous, a 64 MiB kernel buffer of variable-size blocks,
+ * handed over when full or after a short timeout. */
 struct lf_capture *lf_capture_open_live(const char *iface, const char *bpf, char *err, size_t errsize);
 /* Starts saving every frame to path (-w). 0 ok, -1 with err. */
 int lf_capture_dump_open(struct lf_capture *c, const char *path, char *err, size_t errsize);
@@ -30,6 +31,10 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
                              char *err, size_t errsize);
 /* Safe from a signal handler: makes the next lf_capture_next() return END. */
 void lf_capture_breakloop(struct lf_capture *c);
+/* Live, after a stop: lf_capture_next() goes on returning the frames the
+ * kernel still holds (a block not yet handed over) for at most three read
+ * timeouts, then END. Nothing for files. */
+void lf_capture_drain(struct lf_capture *c);
 /* Kernel drops for live captures (0 for files). */
 uint64_t lf_capture_drops(struct lf_capture *c);
 /* The pcap file descriptor for poll(), or -1. */

@@ -23,6 +23,19 @@ sleep 0.5
 kill -INT "$LPID"
 wait "$LPID"
 expect_eq "SIGINT: exit 0" "$?" 0
+
+# SIGINT right after the request: the frames still in the kernel's last block are read before the end.
+"$LYNCFLOW" -i lo -f "tcp port $P" --json "$TMP/quick.json" 2>"$TMP/quick.err" &
+QPID=$!
+sleep 1
+curl -s -o /dev/null --local-port 48000-48999 "http://127.0.0.1:$P/hello.txt"
+kill -INT "$QPID"
+wait "$QPID"
+expect_eq "SIGINT at once: exit 0" "$?" 0
+expect_eq "SIGINT at once: the request is still seen" \
+    "$(jq -r 'select(.type=="http") | "\(.method) \(.uri) \(.status)"' "$TMP/quick.json")" "GET /hello.txt 200"
+expect_eq "SIGINT at once: the flow is complete" \
+    "$(jq -r "select(.type==\"flow\" and .server==\"127.0.0.1:$P\") | .handshake" "$TMP/quick.json")" "true"
 kill "$SPID" 2>/dev/null
 wait "$SPID" 2>/dev/null
 
