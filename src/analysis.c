@@ -554,14 +554,21 @@ static long iis_front_candidate(struct lf_analysis *an, const struct pend *b)
     struct reqkey kb, kf;
     lf_time lo, hi, tie, best_d = 0;
     long best = -1;
-    req_keys(&b->ev, &kb);
+    if (!an->front_seen)
+        return -1;
     iis_window(&b->ev, &lo, &hi, &tie);
-    for (int pass = 0; pass < 2; pass++)
+    int keyed = 0;
+    for (int pass = 0; pass < 2 && (pass == 0 || best >= 0); pass++)
         for (size_t i = 0; i < an->count; i++) {
             const struct pend *p = ring(an, i);
             if (p->side != LF_SIDE_FRONT || p->stitched || p->ev.type != LF_EV_HTTP || p->ev.ts < lo ||
-                p->ev.ts > hi || (p->server >= 0 && p->server != b->server))
+                p->ev.ts > hi || (p->server >= 0 && p->server != b->server) ||
+                strcmp(p->ev.u.http.method, b->ev.u.http.method) != 0)
                 continue;
+            if (!keyed) {
+                req_keys(&b->ev, &kb);
+                keyed = 1;
+            }
             req_keys(&p->ev, &kf);
             if (!req_fits(&kb, &kf, 0))
                 continue;

@@ -68,6 +68,14 @@ struct lf_iislog {
     int have_fields;
     int given_fields; /* from --iis-fields */
     int warned_no_fields;
+    /* consecutive lines mostly repeat these: parsed once */
+    char date[10];
+    int64_t days;
+    struct ip_memo {
+        char text[64];
+        size_t len;
+        struct lf_addr addr;
+    } sip, cip;
 };
 
 static void report(struct lf_iislog *r, const char *what)
@@ -88,18 +96,22 @@ static enum iis_field field_of(const char *s, size_t n)
     return F_OTHER;
 }
 
+/* W3C field separators. */
+static const uint8_t is_sep[256] = {[' '] = 1, ['\t'] = 1};
+
 /* Splits s[0..n) at runs of spaces (and tabs) into at most max tokens. */
 static int split(char *s, size_t n, char **tok, size_t *len, int max)
 {
+    const uint8_t *u = (const uint8_t *)s;
     int k = 0;
     size_t i = 0;
     while (i < n) {
-        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        while (i < n && is_sep[u[i]])
             i++;
         if (i == n)
             break;
         size_t b = i;
-        while (i < n && s[i] != ' ' && s[i] != '\t')
+        while (i < n && !is_sep[u[i]])
             i++;
         if (k == max)
             return -1;
@@ -145,6 +157,7 @@ struct lf_iislog *lf_iislog_open(const char *path, const char *server, const cha
         LF_SET(r->server, server);
     r->topo = topo;
     r->buf = lf_xmalloc(IIS_BUF);
+    r->days = -1;
     if (fields) {
         char tmp[4096];
         LF_SET(tmp, fields);
@@ -242,15 +255,22 @@ static int empty(const char *s, size_t n)
     return n == 0 || (n == 1 && s[0] == '-') || (n == 3 && memcmp(s, "\xe2\x80\x93", 3) == 0);
 }
 
+/* Decimal digits only, at most 23 of them, not above max. */
 static int parse_num(const char *s, size_t n, unsigned long long max, unsigned long long *out)
 {
-    char tmp[24];
-    if (n == 0 || n >= sizeof tmp)
+    const uint8_t *u = (const uint8_t *)s;
+    unsigned long long v = 0;
+    if (n == 0 || n >= 24)
         return -1;
-    memcpy(tmp, s, n);
-    tmp[n] = 0;
-    if (lf_parse_u64(tmp, out) != 0 || *out > max)
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)u[i] - '0';
+        if (d > 9 || (i >= 19 && v > (~0ULL - d) / 10))
+            return -1;
+        v = v * 10 + d;
+    }
+    if (v > max)
         return -1;
+    *out = v;
     return 0;
 }
 
@@ -312,15 +332,26 @@ static void copy_field(char *dst, size_t size, const char *s, size_t n, int plus
                 *p = ' ';
 }
 
-/* An IPv4 or IPv6 text address into a (port kept); empty or bad leaves it unset. */
-static void set_ip(struct lf_addr *a, const char *ip)
+/* An IPv4 or IPv6 text address s[0..n) into a (port kept); empty or bad leaves it unset. The text of
+ * the line before is remembered with its address. */
+static void set_ip(struct ip_memo *m, struct lf_addr *a, const char *s, size_t n)
 {
-    if (!ip[0])
+    if (empty(s, n) || n >= sizeof m->text)
         return;
-    if (inet_pton(AF_INET, ip, a->ip) == 1)
-        a->family = 4;
-    else if (inet_pton(AF_INET6, ip, a->ip) == 1)
-        a->family = 6;
+    if (n != m->len || memcmp(s, m->text, n) != 0) {
+        memcpy(m->text, s, n);
+        m->text[n] = 0;
+        m->len = n;
+        memset(&m->addr, 0, sizeof m->addr);
+        if (inet_pton(AF_INET, m->text, m->addr.ip) == 1)
+            m->addr.family = 4;
+        else if (inet_pton(AF_INET6, m->text, m->addr.ip) == 1)
+            m->addr.family = 6;
+    }
+    if (m->addr.family) {
+        a->family = m->addr.family;
+        memcpy(a->ip, m->addr.ip, sizeof a->ip);
+    }
 }
 
 /* Fills ev from one data line; 0 ok, -1 with *why set. */
@@ -335,7 +366,8 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
     }
     int64_t days = -1, tod = -1;
     int has_frac = 0;
-    char sip[64] = "", cip[64] = "", stem[1024] = "", query[1024] = "";
+    const char *sip = "", *cip = "", *stem = "", *query = "";
+    size_t sipn = 0, cipn = 0, stemn = 0, queryn = 0;
     unsigned long long v, sport = 0;
     lf_event_init(ev, LF_EV_HTTP, 0);
     struct lf_ev_http *h = &ev->u.http;
@@ -345,9 +377,14 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
         size_t l = len[i];
         switch (r->fields[i]) {
         case F_DATE:
-            if (parse_date(s, l, &days)) {
+            if (l == sizeof r->date && r->days >= 0 && memcmp(s, r->date, l) == 0) {
+                days = r->days;
+            } else if (parse_date(s, l, &days)) {
                 *why = "bad date (want YYYY-MM-DD)";
                 return -1;
+            } else {
+                memcpy(r->date, s, sizeof r->date);
+                r->days = days;
             }
             break;
         case F_TIME:
@@ -356,11 +393,23 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
                 return -1;
             }
             break;
-        case F_SIP: copy_field(sip, sizeof sip, s, l, 0); break;
-        case F_CIP: copy_field(cip, sizeof cip, s, l, 0); break;
+        case F_SIP:
+            sip = s;
+            sipn = l;
+            break;
+        case F_CIP:
+            cip = s;
+            cipn = l;
+            break;
         case F_METHOD: copy_field(h->method, sizeof h->method, s, l, 0); break;
-        case F_STEM: copy_field(stem, sizeof stem, s, l, 0); break;
-        case F_QUERY: copy_field(query, sizeof query, s, l, 0); break;
+        case F_STEM:
+            stem = s;
+            stemn = empty(s, l) ? 0 : l;
+            break;
+        case F_QUERY:
+            query = s;
+            queryn = empty(s, l) ? 0 : l;
+            break;
         case F_USER: copy_field(h->user, sizeof h->user, s, l, 0); break;
         case F_UA: copy_field(h->user_agent, sizeof h->user_agent, s, l, 1); break;
         case F_HOST: copy_field(h->host, sizeof h->host, s, l, 0); break;
@@ -430,18 +479,19 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
      * times keep the log's own order instead. */
     if (has_frac && h->time_taken_ms && ev->ts >= (lf_time)h->time_taken_ms * 1000)
         ev->ts -= (lf_time)h->time_taken_ms * 1000;
-    if (!h->method[0] || !stem[0]) {
+    lf_strncpy_n(h->uri, sizeof h->uri, stem, stemn);
+    if (!h->method[0] || !h->uri[0]) {
         *why = "no cs-method or cs-uri-stem";
         return -1;
     }
-    size_t sl = lf_strlcpy(h->uri, stem, sizeof h->uri);
-    if (query[0] && sl + 1 < sizeof h->uri) {
+    size_t sl = strlen(h->uri);
+    if (queryn && query[0] && sl + 1 < sizeof h->uri) {
         h->uri[sl] = '?';
-        lf_strlcpy(h->uri + sl + 1, query, sizeof h->uri - sl - 1);
+        lf_strncpy_n(h->uri + sl + 1, sizeof h->uri - sl - 1, query, queryn);
     }
     ev->server.port = (uint16_t)sport;
-    set_ip(&ev->server, sip);
-    set_ip(&ev->client, cip);
+    set_ip(&r->sip, &ev->server, sip, sipn);
+    set_ip(&r->cip, &ev->client, cip, cipn);
     if (r->server[0]) {
         LF_SET(h->log_server, r->server);
     } else if (r->topo && ev->server.family) {
