@@ -1819,7 +1819,7 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
     if (an->count == HOLD)
         release_one(an);
     struct pend *p = ring(an, an->count);
-    memset(&p->stitched, 0, sizeof *p - offsetof(struct pend, stitched));
+    memset(&p->stitched, 0, offsetof(struct pend, ev) - offsetof(struct pend, stitched)); /* ev: copied below */
     p->uid = ++an->uids;
     p->side = LF_SIDE_NONE;
     p->listener = p->server = p->named = p->rec = -1;

@@ -94,7 +94,8 @@ static void status_text(const struct lf_step *s, char *buf, size_t size)
         snprintf(buf + n, size - n, " challenge");
 }
 
-static void write_signin(FILE *out, const struct lf_signin *si)
+/* merged: a capture and IIS logs were read together; a step of a log line alone is marked. */
+static void write_signin(FILE *out, const struct lf_signin *si, int merged)
 {
     char c[64], t0[48], total[32];
     lf_ip_format(&si->client, c, sizeof c);
@@ -132,6 +133,8 @@ static void write_signin(FILE *out, const struct lf_signin *si)
                 off, ip[0] ? ip : "-", route, req, st, d);
         if (s->failed)
             fprintf(out, "  %s: %s", s->recovered ? "failed, retried" : "FAILED", s->reason);
+        if (merged && s->from_iis)
+            fputs("  IIS log only: not in the capture", out);
         fputc('\n', out);
     }
 }
@@ -156,7 +159,7 @@ void lf_timeline_write(FILE *out, const struct lf_model *m)
         fprintf(out, "%u sign-ins not kept (limit %d)\n", m->dropped_signins, LF_MODEL_MAX_SIGNINS);
     for (uint32_t i = 0; i < m->nsignins; i++) {
         fputc('\n', out);
-        write_signin(out, &m->signins[i]);
+        write_signin(out, &m->signins[i], m->stats.iis_lines && m->stats.packets);
     }
     fputc('\n', out);
     if (!m->nfindings) {

@@ -207,7 +207,9 @@ expect_eq "extra line: the others matched, it is not" \
 expect_match "extra line: the timeline says so" "$TMP/x.txt" "^iis: $lines log lines matched to the capture's requests, 1 not$"
 expect_eq "extra line: its event names no request" \
     "$(jq -c 'select(.uri=="/Reach/sip.svc") | [.source, .matched_seq, .stitched]' "$TMP/x.json")" '["iis",null,null]'
-expect_match "extra line: in the timeline" "$TMP/x.txt" "^  +[0-9]+ .* 127\.0\.0\.2 .* -> dir01 \(director\) +GET /Reach/sip\.svc "
+expect_match "extra line: in the timeline, marked" "$TMP/x.txt" \
+    "^  +[0-9]+ .* 127\.0\.0\.2 .* -> dir01 \(director\) +GET /Reach/sip\.svc .*  IIS log only: not in the capture$"
+expect_eq "extra line: the only step so marked" "$(grep -c 'IIS log only' "$TMP/x.txt")" 1
 expect_eq "extra line: the capture's steps unchanged" \
     "$(grep -E '^[ !] +[0-9]+ +[+]' "$TMP/x.txt" | grep -v /Reach/ | cut -c17-120 | sort)" \
     "$(grep -E '^[ !] +[0-9]+ +[+]' "$TMP/m.txt" | cut -c17-120 | sort)"
