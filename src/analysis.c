@@ -39,7 +39,7 @@
 #define FINDINGS_EVERY_US (5 * 1000000LL)
 #define MAX_SINKS 8
 #define EDGE_IPS 16
-#define REQ_SLOTS 4096       /* recent back-leg requests an IIS line may match */
+#define REQ_SLOTS 8192       /* recent capture requests an IIS line may match */
 #define IIS_TOL_US (1000000LL)  /* the servers' clocks against the capture's */
 #define IIS_TIE_US (10000LL)    /* sub-second logs: requests this much nearer than the nearest are a tie */
 
@@ -77,7 +77,7 @@ struct pend {
     struct lf_event ev;    /* last: the fields above and ev's type and ts share the first cache lines */
 };
 
-/* A back-leg request of the capture, kept for the IIS lines that may match it. */
+/* A request of the capture, kept for the IIS lines that may match it. */
 struct reqrec {
     uint64_t uid;          /* its pend's arrival number */
     uint64_t seq;          /* its event's seq once released, else 0 */
@@ -86,9 +86,11 @@ struct reqrec {
     lf_time ts;
     uint64_t key, host, ua; /* hashes of method and URI, Host (0 none), User-Agent (0 none) */
     struct lf_addr client;
-    int server, listener;
+    int server, listener;  /* front requests: the server that answered, or the one the name is published to */
     uint16_t status;
     uint8_t used, matched;
+    uint8_t side;          /* LF_SIDE_BACK or LF_SIDE_FRONT */
+    uint8_t has_back;      /* front: stitched to a back request of the capture */
 };
 
 struct conn {
@@ -583,6 +585,35 @@ static long iis_front_candidate(struct lf_analysis *an, const struct pend *b)
     return best;
 }
 
+/* A request of the capture, kept for the IIS lines of its server. */
+static void rec_add(struct lf_analysis *an, struct pend *p)
+{
+    struct reqrec *r = &an->reqs[an->req_next];
+    struct reqkey k;
+    req_keys(&p->ev, &k);
+    memset(r, 0, sizeof *r);
+    r->used = 1;
+    r->uid = p->uid;
+    r->ts = p->ev.ts;
+    r->key = k.key;
+    r->host = k.host;
+    r->ua = k.ua;
+    r->status = k.status;
+    r->client = k.client;
+    r->server = p->server >= 0 ? p->server : p->named;
+    r->listener = p->listener;
+    r->side = p->side;
+    p->rec = (int)an->req_next;
+    an->req_next = (an->req_next + 1) % REQ_SLOTS;
+}
+
+static struct reqrec *rec_of(struct lf_analysis *an, const struct pend *p)
+{
+    if (!p || p->rec < 0 || an->reqs[p->rec].uid != p->uid)
+        return NULL;
+    return &an->reqs[p->rec];
+}
+
 /* Matches a new back event with a held front one. An IIS line of a server whose back leg the capture
  * shows waits for its release (iis_resolve); otherwise it is stitched to a front request as a back leg
  * would be. A back request takes over a front request an IIS line was stitched to. */
@@ -621,6 +652,9 @@ static void stitch(struct lf_analysis *an, struct pend *b)
     set_partner(&f->partner, b);
     set_partner(&b->partner, f);
     an->model.stitched++;
+    struct reqrec *fr = b->ev.type == LF_EV_HTTP ? rec_of(an, f) : NULL;
+    if (fr)
+        fr->has_back = 1;
     if (b->ev.type == LF_EV_TLS) {
         struct conn *fc = conn_get(an, f->ev.flow_id, 0), *bc = conn_get(an, b->ev.flow_id, 0);
         if (fc)
@@ -650,34 +684,6 @@ static void stitch_front_late(struct lf_analysis *an, struct pend *f)
         link_iis_front(an, f, b);
         return;
     }
-}
-
-/* A back request of the capture, kept for the IIS lines of its server. */
-static void rec_add(struct lf_analysis *an, struct pend *p)
-{
-    struct reqrec *r = &an->reqs[an->req_next];
-    struct reqkey k;
-    req_keys(&p->ev, &k);
-    memset(r, 0, sizeof *r);
-    r->used = 1;
-    r->uid = p->uid;
-    r->ts = p->ev.ts;
-    r->key = k.key;
-    r->host = k.host;
-    r->ua = k.ua;
-    r->status = k.status;
-    r->client = k.client;
-    r->server = p->server;
-    r->listener = p->listener;
-    p->rec = (int)an->req_next;
-    an->req_next = (an->req_next + 1) % REQ_SLOTS;
-}
-
-static struct reqrec *rec_of(struct lf_analysis *an, const struct pend *p)
-{
-    if (!p || p->rec < 0 || an->reqs[p->rec].uid != p->uid)
-        return NULL;
-    return &an->reqs[p->rec];
 }
 
 /* ---- enrichment ---- */
@@ -1518,27 +1524,29 @@ static int server_by_internal_fqdn(const struct lf_model *m, const char *fqdn)
     return -1;
 }
 
-/* An IIS line of a server whose back leg the capture shows, at its release: every request that may be
- * its own has arrived. It matches the nearest fitting back request not matched yet, or the earliest of
- * those about as near (repeated requests: the log and the capture keep the same order). seq: its own. */
-static void iis_resolve(struct lf_analysis *an, struct pend *p, uint64_t seq)
+/* The request an IIS line is, among the kept ones of one side: the nearest that fits and is not matched
+ * yet, or the earliest of those about as near (repeated requests: the log and the capture keep the same
+ * order). Front requests only count when no back request of the capture was stitched to them. */
+static struct reqrec *best_rec(struct lf_analysis *an, const struct pend *p, const struct reqkey *k, int side)
 {
-    if (!iis_wants_back(an, p))
-        return;
-    struct reqkey k;
-    req_keys(&p->ev, &k);
     lf_time lo, hi, tie, best_d = 0;
     iis_window(&p->ev, &lo, &hi, &tie);
     struct reqrec *best = NULL;
-    for (int pass = 0; pass < 2; pass++)
+    for (int pass = 0; pass < 2 && (pass == 0 || best); pass++) {
+        int older = 0;
         for (size_t n = 1; n <= REQ_SLOTS; n++) {
             struct reqrec *r = &an->reqs[(an->req_next + REQ_SLOTS - n) % REQ_SLOTS];
-            if (!r->used || r->ts < lo - STITCH_WINDOW_US)
+            if (!r->used)
                 break;
-            if (r->matched || r->server != p->server || r->ts < lo || r->ts > hi)
+            if (r->ts < lo - STITCH_WINDOW_US && ++older > 64)
+                break; /* kept in arrival order: a few may be late */
+            if (r->matched || r->side != side || r->ts < lo || r->ts > hi)
+                continue;
+            if (side == LF_SIDE_BACK ? r->server != p->server
+                                     : r->has_back || (r->server >= 0 && r->server != p->server))
                 continue;
             struct reqkey rk = {r->key, r->host, r->ua, r->status, r->client};
-            if (!req_fits(&k, &rk, 1))
+            if (!req_fits(k, &rk, side == LF_SIDE_BACK))
                 continue;
             lf_time d = r->ts > p->ev.ts ? r->ts - p->ev.ts : p->ev.ts - r->ts;
             if (pass == 0 && (!best || d < best_d)) {
@@ -1548,6 +1556,22 @@ static void iis_resolve(struct lf_analysis *an, struct pend *p, uint64_t seq)
                 best = r; /* newest first: the last one is the earliest */
             }
         }
+    }
+    return best;
+}
+
+/* An IIS line of a server whose back leg the capture shows, at its release: every request that may be
+ * its own has arrived. It matches a back request of the capture, or, when none fits (its connection was
+ * not decrypted, say), a client request no back request was stitched to. seq: its own. */
+static void iis_resolve(struct lf_analysis *an, struct pend *p, uint64_t seq)
+{
+    if (!iis_wants_back(an, p))
+        return;
+    struct reqkey k;
+    req_keys(&p->ev, &k);
+    struct reqrec *best = best_rec(an, p, &k, LF_SIDE_BACK);
+    if (!best)
+        best = best_rec(an, p, &k, LF_SIDE_FRONT);
     if (!best)
         return;
     struct pend *b = pend_by_uid(an, best->uid);
@@ -1575,14 +1599,19 @@ static void link_release(struct lf_analysis *an, struct pend *p, uint64_t seq, c
     if (r) {
         r->seq = seq;
         r->listener = p->listener;
+        if (p->side == LF_SIDE_FRONT)
+            r->server = p->server >= 0 ? p->server : p->named;
     }
     if (!s || p->ev.type != LF_EV_HTTP)
         return;
-    if (!r && p->side == LF_SIDE_FRONT && q && !p->partner_iis)
-        r = rec_of(an, q);
-    if (r) {
-        r->step_seq = seq;
-        r->signin = s->id;
+    /* its own step, and the step of the back request stitched to it */
+    struct reqrec *rb = p->side == LF_SIDE_FRONT && !p->partner_iis ? rec_of(an, q) : NULL;
+    for (int i = 0; i < 2; i++) {
+        struct reqrec *x = i ? rb : r;
+        if (x) {
+            x->step_seq = seq;
+            x->signin = s->id;
+        }
     }
 }
 
@@ -1838,9 +1867,11 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
     p->ev = *ev;
     enrich(an, p);
     an->count++;
-    if (ev->type == LF_EV_HTTP && p->side == LF_SIDE_BACK && p->server >= 0 && !is_iis(ev)) {
-        an->back_http[p->server] = 1;
-        rec_add(an, p);
+    if (ev->type == LF_EV_HTTP && !is_iis(ev) && (p->side == LF_SIDE_FRONT || p->server >= 0)) {
+        if (p->side == LF_SIDE_BACK)
+            an->back_http[p->server] = 1;
+        if (p->side == LF_SIDE_BACK || p->side == LF_SIDE_FRONT)
+            rec_add(an, p);
     }
     stitch(an, p);
     stitch_front_late(an, p);

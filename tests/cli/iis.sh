@@ -171,6 +171,24 @@ expect_eq "front leg only: each line names the client's request" \
 expect_eq "front leg only: status, substatus and win32 status on the very step the log has them" \
     "$(tl_seq "$TMP/fo.txt")" "$(cat "$TMP/log.seq")"
 
+# One back-leg connection not decrypted (its secrets left out): its log lines match the client's requests.
+if command -v tshark >/dev/null 2>&1; then
+    rnd=$(tshark -r "$S/capture.pcap" -Y 'tls.handshake.type==1 && ip.src==127.0.0.2' -T fields \
+        -e tls.handshake.random 2>/dev/null | head -1)
+    grep -v "$rnd" "$S/keylog.txt" >"$TMP/part.keylog"
+    "$LYNCFLOW" -r "$S/capture.pcap" -c "$S/topology.conf" --keylog "$TMP/part.keylog" --iis-log dir01="$S/iis/dir01.log" \
+        --iis-log fe01="$S/iis/fe01.log" --json "$TMP/pk.json" --timeline >"$TMP/pk.txt" 2>/dev/null
+    expect_eq "one back leg not decrypted: one connection without secrets" \
+        "$(jq -r 'select(.type=="stats") | .tls_no_secret' "$TMP/pk.json")" 1
+    expect_eq "one back leg not decrypted: every line matched" \
+        "$(jq -r 'select(.type=="stats") | "\(.iis_matched) \(.iis_unmatched)"' "$TMP/pk.json")" "$lines 0"
+    expect_ge "one back leg not decrypted: its lines name client requests" \
+        "$(jq -s '. as $a | [$a[] | select(.source=="iis") | $a[.matched_seq-1].server |
+            select(startswith("127.0.0.1"))] | length' "$TMP/pk.json")" 1
+    expect_eq "one back leg not decrypted: statuses on the very step the log has them" \
+        "$(tl_seq "$TMP/pk.txt")" "$(cat "$TMP/log.seq")"
+fi
+
 # A capture of the back leg alone (taken on the servers' side): the lines enrich the proxy's requests.
 tcpdump -r "$S/capture.pcap" -w "$TMP/back.pcap" 'host 127.0.1.10 or host 127.0.1.11' 2>/dev/null
 "$LYNCFLOW" -r "$TMP/back.pcap" -c "$S/topology.conf" --keylog "$S/keylog.txt" --timeline >"$TMP/bo0.txt" 2>/dev/null
