@@ -507,7 +507,7 @@ static int req_fits(const struct reqkey *a, const struct reqkey *b, int by_clien
 static void iis_window(const struct lf_event *ev, lf_time *lo, lf_time *hi, lf_time *tie)
 {
     lf_time tt = (lf_time)ev->u.http.time_taken_ms * 1000;
-    if (ev->ts % 1000000 == 0) {
+    if (ev->u.http.whole_seconds) {
         *lo = ev->ts - tt - IIS_TOL_US;
         *hi = ev->ts - tt + 1000000 + IIS_TOL_US;
         *tie = *hi - *lo;

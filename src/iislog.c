@@ -479,6 +479,7 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
      * times keep the log's own order instead. */
     if (has_frac && h->time_taken_ms && ev->ts >= (lf_time)h->time_taken_ms * 1000)
         ev->ts -= (lf_time)h->time_taken_ms * 1000;
+    h->whole_seconds = !has_frac;
     lf_strncpy_n(h->uri, sizeof h->uri, stem, stemn);
     if (!h->method[0] || !h->uri[0]) {
         *why = "no cs-method or cs-uri-stem";

@@ -96,6 +96,7 @@ struct lf_ev_http {
     uint8_t h2;
     char source[8];           /* "pcap" or "iis" */
     char log_server[64];      /* IIS: the server the log belongs to */
+    uint8_t whole_seconds;    /* IIS: the log's times have no fraction: ts is the second the request completed in */
     uint64_t match_seq;       /* IIS: the capture request this line matched, as its 1-based position among the
                                  run's events (the proxy's back-leg request when the capture shows it, else the
                                  client's); 0 unmatched */

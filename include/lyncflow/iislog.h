@@ -7,8 +7,9 @@
  * times are UTC. IIS stamps a line when its request completes: with
  * sub-second times the event's ts is that minus time-taken (the request's
  * start, as capture events have it); whole-second times are kept as they
- * are, so that the log's order stands. A malformed line is counted and reported once on stderr
- * as "FILE:LINE: what is wrong", then skipped.
+ * are, so that the log's order stands (the event's whole_seconds says so).
+ * A malformed line is counted and reported once on stderr as
+ * "FILE:LINE: what is wrong", then skipped.
  */
 #ifndef LYNCFLOW_IISLOG_H
 #define LYNCFLOW_IISLOG_H

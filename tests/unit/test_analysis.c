@@ -951,7 +951,7 @@ static int by_ts(const void *a, const void *b)
 }
 
 static struct lf_event iis_line(lf_time ts, const char *method, const char *uri, int status, int sub, unsigned win32,
-                                unsigned tt, const char *user)
+                                unsigned tt, const char *user, int whole_seconds)
 {
     struct lf_event ev;
     lf_event_init(&ev, LF_EV_HTTP, ts);
@@ -969,6 +969,7 @@ static struct lf_event iis_line(lf_time ts, const char *method, const char *uri,
     ev.u.http.win32_status = win32;
     ev.u.http.time_taken_ms = tt;
     ev.u.http.latency_us = (int64_t)tt * 1000;
+    ev.u.http.whole_seconds = (uint8_t)whole_seconds;
     return ev;
 }
 
@@ -996,7 +997,7 @@ static void three_way(int whole_seconds, int back_legs)
             ev[n++] = http(T + 400300 + k * 1000, 2, PROXY ":40000", DIR_ADDR, D, "POST", W, want[k].status);
         /* sub-second: the first two lines both nearer to the second request than to the first */
         lf_time at = whole_seconds ? T : T + 401000 + (k == 2) * 1000;
-        ev[n++] = iis_line(at, "POST", W, want[k].status, want[k].sub, want[k].win32, 0, want[k].user);
+        ev[n++] = iis_line(at, "POST", W, want[k].status, want[k].sub, want[k].win32, 0, want[k].user, whole_seconds);
     }
     ev[n] = http(T + 5100000, 1, CLI, L_DIR, D, "GET", U, 200);
     ev[n++].u.http.latency_us = 2500000;
@@ -1004,9 +1005,9 @@ static void three_way(int whole_seconds, int back_legs)
         ev[n] = http(T + 5103000, 2, PROXY ":40000", DIR_ADDR, D, "GET", U, 200);
         ev[n++].u.http.latency_us = 2500000;
     }
-    /* whole seconds: stamped at completion, 7.6 s */
-    ev[n++] = iis_line(whole_seconds ? T + 7000000 : T + 5103000, "GET", U, 200, 0, 0, 2500, "");
-    ev[n++] = iis_line(T + 6000000, "GET", "/Reach/sip.svc", 200, 0, 0, 15, "");
+    /* whole seconds: stamped at completion, 7.6 s; sub-second: a start that happens to fall on a second */
+    ev[n++] = iis_line(whole_seconds ? T + 7000000 : T + 5000000, "GET", U, 200, 0, 0, 2500, "", whole_seconds);
+    ev[n++] = iis_line(T + 6000000, "GET", "/Reach/sip.svc", 200, 0, 0, 15, "", whole_seconds);
     qsort(ev, (size_t)n, sizeof ev[0], by_ts);
     for (int i = 0; i < n; i++)
         lf_analysis_event(r->an, &ev[i]);
