@@ -1767,6 +1767,12 @@ static void release_one(struct lf_analysis *an)
         an->last_findings = ev->ts;
         eval_findings(an);
     }
+    if ((ev->type == LF_EV_HTTP || ev->type == LF_EV_TLS) && !from_iis) {
+        if (!m->capture_first || ev->ts < m->capture_first)
+            m->capture_first = ev->ts;
+        if (ev->ts > m->capture_last)
+            m->capture_last = ev->ts;
+    }
     m->events++;
     model_changed(an);
     pthread_mutex_unlock(&m->lock);

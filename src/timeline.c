@@ -94,8 +94,9 @@ static void status_text(const struct lf_step *s, char *buf, size_t size)
         snprintf(buf + n, size - n, " challenge");
 }
 
-/* merged: a capture and IIS logs were read together; a step of a log line alone is marked. */
-static void write_signin(FILE *out, const struct lf_signin *si, int merged)
+/* merged: a capture and IIS logs were read together; a step of a log line alone is marked, and said to be
+ * outside the capture's time when it is (by more than a second). */
+static void write_signin(FILE *out, const struct lf_signin *si, int merged, lf_time first, lf_time last)
 {
     char c[64], t0[48], total[32];
     lf_ip_format(&si->client, c, sizeof c);
@@ -134,7 +135,9 @@ static void write_signin(FILE *out, const struct lf_signin *si, int merged)
         if (s->failed)
             fprintf(out, "  %s: %s", s->recovered ? "failed, retried" : "FAILED", s->reason);
         if (merged && s->from_iis)
-            fputs("  IIS log only: not in the capture", out);
+            fprintf(out, "  IIS log only: %s", s->ts < first - 1000000 ? "before the capture"
+                                               : s->ts > last + 1000000 ? "after the capture"
+                                                                         : "not in the capture");
         fputc('\n', out);
     }
 }
@@ -159,7 +162,8 @@ void lf_timeline_write(FILE *out, const struct lf_model *m)
         fprintf(out, "%u sign-ins not kept (limit %d)\n", m->dropped_signins, LF_MODEL_MAX_SIGNINS);
     for (uint32_t i = 0; i < m->nsignins; i++) {
         fputc('\n', out);
-        write_signin(out, &m->signins[i], m->stats.iis_lines && m->stats.packets);
+        write_signin(out, &m->signins[i], m->stats.iis_lines && m->stats.packets && m->capture_first,
+                     m->capture_first, m->capture_last);
     }
     fputc('\n', out);
     if (!m->nfindings) {

@@ -139,6 +139,7 @@ struct lf_model {
     uint64_t stitched;
     uint32_t generation;      /* bumped on every change; readers redraw on change */
     int finished;             /* the input ended */
+    lf_time capture_first, capture_last; /* the capture's events span (tls and http, not IIS lines); 0 none */
 };
 
 struct lf_analysis;

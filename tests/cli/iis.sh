@@ -233,6 +233,17 @@ expect_eq "extra line: the capture's steps unchanged" \
     "$(grep -E '^[ !] +[0-9]+ +[+]' "$TMP/m.txt" | cut -c17-120 | sort)"
 expect_eq "merged: no warning or error finding" "$(jcount "$TMP/m.json" '.type=="finding" and .severity!="info"')" 0
 
+# Lines an hour before and after the capture: not matched, marked as outside the capture's time.
+awk '/^#/ { print; next } !n++ { l = $0; $2 = "15" substr($2, 3); print; $0 = l } { print; l = $0 }
+    END { $0 = l; $2 = "17" substr($2, 3); print }' "$S/iis/dir01.log" >"$TMP/dir01-span.log"
+"$LYNCFLOW" -r "$S/capture.pcap" -c "$S/topology.conf" --keylog "$S/keylog.txt" --iis-log dir01="$TMP/dir01-span.log" \
+    --iis-log fe01="$S/iis/fe01.log" --json "$TMP/sp.json" --timeline >"$TMP/sp.txt" 2>/dev/null
+expect_eq "outside the capture: the two lines not matched" \
+    "$(jq -r 'select(.type=="stats") | "\(.iis_matched) \(.iis_unmatched)"' "$TMP/sp.json")" "$lines 2"
+expect_eq "outside the capture: marked before and after" \
+    "$(grep -o 'IIS log only: .*' "$TMP/sp.txt" | sort | tr '\n' ' ')" \
+    "IIS log only: after the capture IIS log only: before the capture "
+
 # Under ASan/UBSan too.
 check "sanitized: capture and logs matched, with an extra line and whole seconds, run clean" sh -c \
     "'$LYNCFLOW_SAN' -r '$S/capture.pcap' -c '$S/topology.conf' --keylog '$S/keylog.txt' \
