@@ -860,15 +860,52 @@ static void user_from_query(const char *uri, char *out, size_t size)
     }
 }
 
-/* Steps that retry one another: the same service (or path) on the same server; TLS: the same name. */
-static void step_key(const struct lf_step *s, char *out, size_t size)
+/* Steps that retry one another: the same service (or path, without query) on
+ * the same server; TLS: the same name. */
+enum { KEY_SERVICE, KEY_PATH, KEY_TLS };
+
+static int key_class(const struct lf_step *s)
 {
-    if (s->kind == LF_EV_HTTP && s->service[0])
-        snprintf(out, size, "%s|%s", s->service, s->server);
-    else if (s->kind == LF_EV_HTTP)
-        snprintf(out, size, "%.*s|%s", (int)strcspn(s->what, "?"), s->what, s->server);
-    else
-        snprintf(out, size, "tls|%.150s", s->host);
+    return s->kind == LF_EV_HTTP ? (s->service[0] ? KEY_SERVICE : KEY_PATH) : KEY_TLS;
+}
+
+static size_t key_text(const struct lf_step *s, const char **text, const char **server)
+{
+    switch (key_class(s)) {
+    case KEY_SERVICE:
+        *text = s->service;
+        *server = s->server;
+        return strlen(s->service);
+    case KEY_PATH:
+        *text = s->what;
+        *server = s->server;
+        return strcspn(s->what, "?");
+    }
+    *text = s->host;
+    *server = "";
+    return strnlen(s->host, 150);
+}
+
+static uint64_t step_hash(const struct lf_step *s)
+{
+    const char *text, *server;
+    size_t n = key_text(s, &text, &server);
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)key_class(s); /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)text[i]) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+    for (const char *p = server; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return h;
+}
+
+static int step_same(const struct lf_step *x, const struct lf_step *y)
+{
+    if (key_class(x) != key_class(y))
+        return 0;
+    const char *tx, *sx, *ty, *sy;
+    size_t nx = key_text(x, &tx, &sx), ny = key_text(y, &ty, &sy);
+    return nx == ny && memcmp(tx, ty, nx) == 0 && strcmp(sx, sy) == 0;
 }
 
 static int step_success(const struct lf_step *s)
@@ -893,11 +930,28 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
     int max_phase = 0, home_ok = 0;
     int first_bad = -1;
     const char *first_reason = "";
-    /* keys that succeed at or after each step: walk backwards */
-    enum { MAXK = 48 };
-    char keys[MAXK][200];
-    int nk = 0;
+    /* each step's previous and next retry (step_same), through a table of the latest step per key */
+    static int prev_same[LF_MODEL_MAX_STEPS], next_same[LF_MODEL_MAX_STEPS], run401[LF_MODEL_MAX_STEPS];
+    static int latest[2 * LF_MODEL_MAX_STEPS];
+    static uint64_t kh[LF_MODEL_MAX_STEPS];
     static uint8_t later_ok[LF_MODEL_MAX_STEPS], later_ticket[LF_MODEL_MAX_STEPS];
+    const size_t nslots = sizeof latest / sizeof latest[0];
+    for (size_t k = 0; k < nslots; k++)
+        latest[k] = -1;
+    for (int i = 0; i < nsteps; i++) {
+        kh[i] = step_hash(&si->steps[i]);
+        size_t slot = kh[i] % nslots;
+        while (latest[slot] >= 0 && !(kh[latest[slot]] == kh[i] && step_same(&si->steps[latest[slot]], &si->steps[i])))
+            slot = (slot + 1) % nslots;
+        prev_same[i] = latest[slot];
+        next_same[i] = -1;
+        if (prev_same[i] >= 0)
+            next_same[prev_same[i]] = i;
+        latest[slot] = i;
+        /* 401s in a row of this request, this one included */
+        int p = prev_same[i];
+        run401[i] = si->steps[i].status == 401 ? 1 + (p >= 0 && si->steps[p].status == 401 ? run401[p] : 0) : 0;
+    }
     int ticket = 0;
     for (int i = nsteps - 1; i >= 0; i--) {
         struct lf_step *s = &si->steps[i];
@@ -908,15 +962,9 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
         later_ticket[i] = (uint8_t)ticket;
         if (s->kind == LF_EV_HTTP && !strcmp(s->service, "webticket") && s->status >= 200 && s->status < 300)
             ticket = 1;
-        char k[200];
-        step_key(s, k, sizeof k);
-        int found = 0;
-        for (int j = 0; j < nk; j++)
-            if (!strcmp(keys[j], k))
-                found = 1;
-        later_ok[i] = (uint8_t)found;
-        if (step_success(s) && !found && nk < MAXK)
-            LF_SET(keys[nk++], k);
+        /* a retry of this request succeeds later */
+        int n = next_same[i];
+        later_ok[i] = (uint8_t)(n >= 0 && (step_success(&si->steps[n]) || later_ok[n]));
     }
     int director_seen = 0;
     for (int i = 0; i < nsteps; i++) {
@@ -947,24 +995,8 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
             s->recovered = 0;
             if (!s->challenge) {
                 /* the last 401 of its run fails; count the run */
-                char k[200], k2[200];
-                step_key(s, k, sizeof k);
-                int run = 1, last = 1;
-                for (int j = i - 1; j >= 0; j--) {
-                    step_key(&si->steps[j], k2, sizeof k2);
-                    if (strcmp(k, k2))
-                        continue;
-                    if (si->steps[j].status != 401)
-                        break;
-                    run++;
-                }
-                for (int j = i + 1; j < nsteps; j++) {
-                    step_key(&si->steps[j], k2, sizeof k2);
-                    if (!strcmp(k, k2)) {
-                        last = si->steps[j].status != 401;
-                        break;
-                    }
-                }
+                int run = run401[i];
+                int last = next_same[i] < 0 || si->steps[next_same[i]].status != 401;
                 if (last) {
                     s->failed = 1;
                     if (run >= AUTH_LOOP)
