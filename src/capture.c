@@ -20,6 +20,7 @@
 #define LIVE_BUFFER (64 << 20) /* the kernel's ring: bursts wait here, not on the floor */
 #define LIVE_FLUSH_EVERY 64
 #define FILE_BUFFER (1u << 20)
+#define TS_MAX_S 100000000000LL
 
 /* A file's bytes handed to libpcap through a stdio cookie that counts what it
  * read, so ftell (the offset of the record being read, for pcap and pcapng,
@@ -243,7 +244,11 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
     if (r == 0 && c->draining)
         return LF_NEXT_END;
     if (r == 1) {
-        *ts = (lf_time)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+        /* a time before 1970 or after the year 5138 is garbage: clamped, so that sums and
+         * differences of times never overflow further on */
+        long long sec = h->ts.tv_sec < 0 ? 0 : h->ts.tv_sec > TS_MAX_S ? TS_MAX_S : (long long)h->ts.tv_sec;
+        long long usec = h->ts.tv_usec < 0 ? 0 : h->ts.tv_usec > 999999 ? 999999 : (long long)h->ts.tv_usec;
+        *ts = (lf_time)(sec * 1000000 + usec);
         *data = d;
         *caplen = h->caplen;
         *wirelen = h->len;

@@ -41,14 +41,24 @@ static char *dec(char out[20], unsigned long long v)
     return p;
 }
 
+/* `,"k":` (no comma before the first key), bounds checked once. */
 static void jw_key(struct jw *w, const char *k)
 {
+    size_t n = strlen(k);
+    if (w->overflow || w->len + n + 4 >= w->size) {
+        w->overflow = 1;
+        return;
+    }
+    char *p = w->buf + w->len;
     if (!w->first)
-        jw_raw(w, ",", 1);
+        *p++ = ',';
     w->first = 0;
-    jw_raw(w, "\"", 1);
-    jw_raw(w, k, strlen(k));
-    jw_raw(w, "\":", 2);
+    *p++ = '"';
+    memcpy(p, k, n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    w->len = (size_t)(p - w->buf);
 }
 
 static void jw_str(struct jw *w, const char *k, const char *v)

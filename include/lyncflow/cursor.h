@@ -28,7 +28,8 @@ static inline struct lf_cur lf_cur_make(const void *p, size_t len)
 
 static inline int lf_cur_ok(const struct lf_cur *c) { return !c->err; }
 static inline size_t lf_cur_left(const struct lf_cur *c) { return c->len - c->off; }
-static inline const uint8_t *lf_cur_ptr(const struct lf_cur *c) { return c->p + c->off; }
+/* Where the cursor stands; a cursor over nothing (p NULL, as a zeroed one) stays NULL. */
+static inline const uint8_t *lf_cur_ptr(const struct lf_cur *c) { return c->p ? c->p + c->off : c->p; }
 
 /* Marks the cursor failed and moves it to the end. */
 static inline void lf_cur_fail(struct lf_cur *c)

@@ -136,3 +136,14 @@ expect_ge "--tcp-idle 1 ends idle TCP flows: more flows than without" \
 expect_eq "--tcp-idle 1: the packets are all still counted" \
     "$(jq -s '[.[] | select(.type=="flow") | .c2s_packets + .s2c_packets] | add' "$TMP/idle.json")" \
     "$(jq -s '[.[] | select(.type=="flow") | .c2s_packets + .s2c_packets] | add' "$TMP/all.json")"
+
+# A pcapng frame stamped 2^64-1 microseconds after 1970 (found by fuzz_capture): read under the
+# sanitizers without an overflow, its time clamped to the year 5138, the frames around it intact.
+H="$TOP/tests/data/huge-timestamp.pcapng"
+"$LYNCFLOW_SAN" -r "$H" --json "$TMP/huge.json" 2>"$TMP/huge.err"
+expect_eq "huge timestamp: sanitized run exits 0" "$?" 0
+expect_eq "huge timestamp: no sanitizer report" "$(grep -c 'runtime error' "$TMP/huge.err")" 0
+expect_eq "huge timestamp: all three frames counted" \
+    "$(jq -r 'select(.type=="stats") | .packets' "$TMP/huge.json")" 3
+expect_eq "huge timestamp: the flow starts at the first frame and ends at the clamp" \
+    "$(jq -r 'select(.type=="flow") | "\(.ts) \(.end | floor)"' "$TMP/huge.json")" "1703195356.452472 100000000000"

@@ -5,7 +5,7 @@
 set -e
 cd "$(dirname "$0")/../.."
 command -v clang >/dev/null || { echo "fuzz: clang is needed (make deps)"; exit 1; }
-make --no-print-directory BUILD=build/fuzzlib CC=clang OPT='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' \
+make --no-print-directory BUILD=build/fuzzlib CC=clang OPT='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
     LDFLAGS='-fsanitize=address,undefined' build/fuzzlib/liblyncflow.a >/dev/null
 mkdir -p build/fuzz
 flags=$(pkg-config --cflags libpcap openssl ncursesw libcgraph libgvc)
@@ -13,7 +13,7 @@ libs=$(pkg-config --libs libpcap openssl ncursesw libcgraph libgvc)
 for src in tests/fuzz/fuzz_*.c; do
     [ -f "$src" ] || continue
     name=$(basename "$src" .c)
-    clang -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude $flags -fsanitize=fuzzer,address,undefined \
+    clang -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
         -o "build/fuzz/$name" "$src" build/fuzzlib/liblyncflow.a $libs -lpthread -lm
     echo "built build/fuzz/$name"
 done
