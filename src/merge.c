@@ -13,10 +13,6 @@
 
 #include "lyncflow/util.h"
 
-/* At most this many events are pulled from one source between releases, so
- * a log whose clock jumps back cannot flood the heap. */
-#define PULL_BATCH 256
-
 struct source {
     lf_merge_next_fn next;
     void *src;
@@ -152,34 +148,32 @@ static void fill(struct source *s)
     }
 }
 
-/* Releases, in order, every event with ts <= limit: heap events wait while
- * a source still holds an older one. */
+/* Releases, in order, every event with ts <= limit: the held events and the
+ * sources' pending ones, the smallest first (a held event first on a tie). A
+ * source's event goes out from where it was read, never through the heap. */
 static void release(struct lf_merge *m, lf_time limit)
 {
     for (;;) {
-        lf_time bound = limit;
-        int more = 0;
+        struct source *best = NULL;
         for (size_t i = 0; i < m->nsrc; i++) {
             struct source *s = &m->src[i];
-            int n = 0;
-            for (fill(s); s->has && s->key <= limit && n < PULL_BATCH; fill(s), n++) {
-                heap_push(m, &s->pending, s->key);
-                s->has = 0;
-            }
-            if (s->has && s->key <= limit) {
-                more = 1;
-                if (s->key < bound)
-                    bound = s->key;
-            }
+            fill(s);
+            if (s->has && s->key <= limit && (!best || s->key < best->key))
+                best = s;
         }
-        while (m->n && m->heap[0].ts <= bound)
+        if (best && (m->n == 0 || best->key < m->heap[0].ts)) {
+            best->has = 0;
+            m->out(m->out_ctx, &best->pending);
+            continue;
+        }
+        if (m->n && m->heap[0].ts <= limit) {
             heap_pop_out(m);
-        if (!more) {
-            if (limit > m->released)
-                m->released = limit;
-            return;
+            continue;
         }
+        break;
     }
+    if (limit > m->released)
+        m->released = limit;
 }
 
 /* An event older than what was already handed out is late: nothing left in
