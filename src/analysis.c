@@ -535,19 +535,25 @@ static int iis_wants_back(const struct lf_analysis *an, const struct pend *iis)
     return iis->server >= 0 && an->back_http[iis->server];
 }
 
-static void link_iis_front(struct lf_analysis *an, struct pend *f, struct pend *b)
+/* Front request f and back event b (a back-leg request or connection, or an IIS line) are one exchange. */
+static void link_pair(struct lf_analysis *an, struct pend *f, struct pend *b)
 {
     f->stitched = b->stitched = 1;
-    f->partner_iis = 1;
-    b->iis_matched = 1;
     f->partner_uid = b->uid;
     b->partner_uid = f->uid;
     b->listener = f->listener;
     f->server = b->server;
     set_partner(&f->partner, b);
     set_partner(&b->partner, f);
-    iis_fill(&f->iis, &b->ev);
     an->model.stitched++;
+}
+
+static void link_iis_front(struct lf_analysis *an, struct pend *f, struct pend *b)
+{
+    link_pair(an, f, b);
+    f->partner_iis = 1;
+    b->iis_matched = 1;
+    iis_fill(&f->iis, &b->ev);
 }
 
 /* A capture without the back leg: the client's request an IIS line is, the earliest that fits. */
@@ -644,14 +650,7 @@ static void stitch(struct lf_analysis *an, struct pend *b)
         f->partner_iis = 0;
         an->model.stitched--;
     }
-    f->stitched = b->stitched = 1;
-    f->partner_uid = b->uid;
-    b->partner_uid = f->uid;
-    b->listener = f->listener;
-    f->server = b->server;
-    set_partner(&f->partner, b);
-    set_partner(&b->partner, f);
-    an->model.stitched++;
+    link_pair(an, f, b);
     struct reqrec *fr = b->ev.type == LF_EV_HTTP ? rec_of(an, f) : NULL;
     if (fr)
         fr->has_back = 1;
