@@ -33,6 +33,7 @@
 #define CONN_SLOTS 8192
 #define SIGNIN_GAP_US (300 * 1000000LL)
 #define SIGNIN_SCAN 64       /* recent sign-ins a step may join */
+#define CLIENT_BUCKETS 4096  /* sign-ins indexed by client address */
 #define EVAL_EVERY 32        /* long sign-ins are re-judged every this many steps */
 #define HINT_MEETING 5       /* a step's hint to signin_for: a meeting join seen as a connection only */
 #define AUTH_LOOP 4          /* unanswered 401s in a row that make a loop */
@@ -131,6 +132,9 @@ struct lf_analysis {
     struct lf_addr edge_ips[LF_MODEL_MAX_CLIENT_EDGES][EDGE_IPS];
     int edge_nips[LF_MODEL_MAX_CLIENT_EDGES];
     uint8_t path_failing[LF_MODEL_MAX_PATHS]; /* a failure was observed on the path */
+    /* sign-ins by client address: the newest of a hash bucket, and each one's predecessor there (1-based) */
+    uint32_t client_last[CLIENT_BUCKETS];
+    uint32_t *client_prev;
 };
 
 /* Findings from scratch: paths fail from what was observed, then from findings. Lock held. */
@@ -1073,14 +1077,26 @@ static int signin_done(const struct lf_signin *s)
     return s->nsteps > 0;
 }
 
+static size_t client_bucket(const struct lf_addr *a)
+{
+    uint32_t h = 2166136261u ^ a->family; /* FNV-1a */
+    size_t n = a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ a->ip[i]) * 16777619u;
+    return h & (CLIENT_BUCKETS - 1);
+}
+
 static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr *client, const char *user,
                                     const char *ua, lf_time ts, int phase)
 {
     struct lf_model *m = &an->model;
     struct lf_signin *fallback = NULL; /* a sign-in of this address whose program is not known yet */
     int restart = 0;
-    for (uint32_t k = m->nsignins, seen = 0; k-- > 0 && seen < SIGNIN_SCAN; seen++) {
-        struct lf_signin *s = &m->signins[k];
+    /* the last SIGNIN_SCAN sign-ins, newest first, those of this address only */
+    uint32_t lowest = m->nsignins > SIGNIN_SCAN ? m->nsignins - SIGNIN_SCAN : 0;
+    size_t bucket = client_bucket(client);
+    for (uint32_t k = an->client_last[bucket]; k > lowest; k = an->client_prev[k - 1]) {
+        struct lf_signin *s = &m->signins[k - 1];
         if (s->client.family != client->family || (client->family && !lf_ip_equal(&s->client, client)))
             continue;
         if (ts - s->end > SIGNIN_GAP_US)
@@ -1110,6 +1126,7 @@ static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr
     if (m->nsignins == m->capsignins) {
         m->capsignins = m->capsignins ? m->capsignins * 2 : 16;
         m->signins = lf_xrealloc(m->signins, m->capsignins * sizeof *m->signins);
+        an->client_prev = lf_xrealloc(an->client_prev, m->capsignins * sizeof *an->client_prev);
     }
     struct lf_signin *s = &m->signins[m->nsignins++];
     memset(s, 0, sizeof *s);
@@ -1117,6 +1134,8 @@ static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr
     s->client = *client;
     s->client.port = 0;
     s->start = s->end = ts;
+    an->client_prev[m->nsignins - 1] = an->client_last[bucket];
+    an->client_last[bucket] = m->nsignins;
     return s;
 }
 
@@ -1963,6 +1982,12 @@ void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
         kept++;
     }
     m->nsignins = kept;
+    memset(an->client_last, 0, sizeof an->client_last);
+    for (uint32_t i = 0; i < m->nsignins; i++) {
+        size_t b = client_bucket(&m->signins[i].client);
+        an->client_prev[i] = an->client_last[b];
+        an->client_last[b] = i + 1;
+    }
     for (uint32_t i = 0; i < m->nsignins; i++)
         signin_eval(an, &m->signins[i]);
     eval_findings(an);
@@ -2011,5 +2036,6 @@ void lf_analysis_free(struct lf_analysis *an)
     free(an->conns);
     free(an->reqs);
     free(an->hold);
+    free(an->client_prev);
     free(an);
 }
