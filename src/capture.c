@@ -244,10 +244,15 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
     if (r == 0 && c->draining)
         return LF_NEXT_END;
     if (r == 1) {
-        /* a time before 1970 or after the year 5138 is garbage: clamped, so that sums and
-         * differences of times never overflow further on */
-        long long sec = h->ts.tv_sec < 0 ? 0 : h->ts.tv_sec > TS_MAX_S ? TS_MAX_S : (long long)h->ts.tv_sec;
-        long long usec = h->ts.tv_usec < 0 ? 0 : h->ts.tv_usec > 999999 ? 999999 : (long long)h->ts.tv_usec;
+        /* pcap headers hold unsigned 32-bit seconds, which libpcap may hand over
+         * sign-extended (2038 to 2106 as negative); other times before 1970 or after
+         * the year 5138 are garbage: clamped, so that sums and differences of
+         * times never overflow further on */
+        long long sec = (long long)h->ts.tv_sec;
+        if (sec < 0 && sec >= -2147483648LL)
+            sec += 4294967296LL;
+        sec = sec < 0 ? 0 : sec > TS_MAX_S ? TS_MAX_S : sec;
+        long long usec = h->ts.tv_usec < 0 ? 0 : (long long)h->ts.tv_usec;
         *ts = (lf_time)(sec * 1000000 + usec);
         *data = d;
         *caplen = h->caplen;

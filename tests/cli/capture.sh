@@ -147,3 +147,13 @@ expect_eq "huge timestamp: all three frames counted" \
     "$(jq -r 'select(.type=="stats") | .packets' "$TMP/huge.json")" 3
 expect_eq "huge timestamp: the flow starts at the first frame and ends at the clamp" \
     "$(jq -r 'select(.type=="flow") | "\(.ts) \(.end | floor)"' "$TMP/huge.json")" "1703195356.452472 100000000000"
+
+# Seconds past 2038 in a pcap header are unsigned 32-bit: the times tshark shows, not negative ones.
+for f in time_2038_overflow time_2106_max; do
+    F="$SHARED/corpus/tcpdump/$f.pcap"
+    [ -f "$F" ] || { echo "ok - # SKIP $f.pcap not in the corpus"; continue; }
+    "$LYNCFLOW" -r "$F" --json "$TMP/$f.json" 2>/dev/null
+    expect_eq "$f: the first flow starts when tshark says (microseconds)" \
+        "$(jq -r 'select(.type=="flow") | .ts * 1000000 | floor' "$TMP/$f.json" | head -1)" \
+        "$(tshark -r "$F" -T fields -e frame.time_epoch 2>/dev/null | head -1 | awk '{printf "%.0f\n", $1 * 1000000}')"
+done
