@@ -27,7 +27,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 DEB_PKGS := build-essential pkg-config libpcap-dev libssl-dev libncurses-dev libgraphviz-dev \
             libcmocka-dev graphviz tshark tcpdump tmux curl clang jq
 
-.PHONY: all deps demo check check-unit check-cli check-corpus sanitize install bench fuzz samples clean help
+.PHONY: all deps demo check check-unit check-cli check-corpus sanitize tsan install bench fuzz samples clean help
 
 all: $(BUILD)/lyncflow
 
@@ -38,6 +38,7 @@ help:
 	@echo "make check      deps, build, every test; ends with 'N passed, N failed'"
 	@echo "make check-corpus  every capture of ../shared/corpus, sanitized, plus tshark comparisons"
 	@echo "make sanitize   $(BUILD)/sanitize/lyncflow with ASan+UBSan"
+	@echo "make tsan       build/tsan/lyncflow with ThreadSanitizer"
 	@echo "make fuzz       libFuzzer targets in $(BUILD)/fuzz (FUZZ_SECONDS=N runs them)"
 	@echo "make bench      benchmarks against libpcap, ndpiReader and tshark"
 	@echo "make samples    regenerate samples/ with the nginx lab (root)"
@@ -91,9 +92,13 @@ demo: deps
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=build/sanitize SANITIZE=address,undefined OPT='-O1 -g' all
 
+tsan:
+	@$(MAKE) --no-print-directory BUILD=build/tsan SANITIZE=thread OPT='-O1 -g' all
+
 check: deps
 	@$(MAKE) --no-print-directory all tests
 	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory tsan
 	@sh tests/run.sh
 
 tests: $(UNIT_BINS) $(TOOL_BINS)
