@@ -519,9 +519,7 @@ static void compute_fingerprints(const struct ch_view *v, struct lf_ev_tls *t)
         compute_ja4(v, t->ja4, sizeof t->ja4);
         return;
     }
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < k.n; i++)
-        h = (h ^ k.b[i]) * 1099511628211ull;
+    uint64_t h = lf_fnv(LF_FNV_SEED, k.b, k.n);
     struct fp_entry *e = &fp_cache[h % FP_CACHE];
     if (e->len != k.n || memcmp(e->key, k.b, k.n) != 0) {
         e->ja3[0] = e->ja4[0] = 0;

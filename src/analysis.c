@@ -78,6 +78,14 @@ struct pend {
     struct lf_event ev;    /* last: the fields above and ev's type and ts share the first cache lines */
 };
 
+/* What tells one request from another: hashes of method and URI, Host (0 none) and User-Agent (0 none),
+ * the status and the client. */
+struct reqkey {
+    uint64_t key, host, ua;
+    uint16_t status;
+    struct lf_addr client;
+};
+
 /* A request of the capture, kept for the IIS lines that may match it. */
 struct reqrec {
     uint64_t uid;          /* its pend's arrival number */
@@ -85,10 +93,8 @@ struct reqrec {
     uint64_t step_seq;     /* the step it shows in (its front partner's or its own), once made */
     uint32_t signin;       /* that step's sign-in, 1-based */
     lf_time ts;
-    uint64_t key, host, ua; /* hashes of method and URI, Host (0 none), User-Agent (0 none) */
-    struct lf_addr client;
+    struct reqkey k;
     int server, listener;  /* front requests: the server that answered, or the one the name is published to */
-    uint16_t status;
     uint8_t used, matched;
     uint8_t side;          /* LF_SIDE_BACK or LF_SIDE_FRONT */
     uint8_t has_back;      /* front: stitched to a back request of the capture */
@@ -466,31 +472,19 @@ static struct pend *pend_by_uid(struct lf_analysis *an, uint64_t uid)
     return p->uid == uid ? p : NULL;
 }
 
-static uint64_t fnv(uint64_t h, const char *s)
-{
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 0x100000001B3ULL;
-    return h;
-}
-
-/* What tells one request from another: method and URI, Host, User-Agent, status and client. */
-struct reqkey {
-    uint64_t key, host, ua;
-    uint16_t status;
-    struct lf_addr client;
-};
+static uint64_t fnv(uint64_t h, const char *s) { return lf_fnv(h, s, strlen(s)); }
 
 static void req_keys(const struct lf_event *ev, struct reqkey *k)
 {
     const struct lf_ev_http *h = &ev->u.http;
     char host[256];
-    k->key = fnv(fnv(fnv(0xCBF29CE484222325ULL, h->method), " "), h->uri);
+    k->key = fnv(fnv(fnv(LF_FNV_SEED, h->method), " "), h->uri);
     k->host = 0;
     if (h->host[0]) {
         name_of(ev, host, sizeof host);
-        k->host = fnv(0xCBF29CE484222325ULL, host) | 1;
+        k->host = fnv(LF_FNV_SEED, host) | 1;
     }
-    k->ua = h->user_agent[0] ? fnv(0xCBF29CE484222325ULL, h->user_agent) | 1 : 0;
+    k->ua = h->user_agent[0] ? fnv(LF_FNV_SEED, h->user_agent) | 1 : 0;
     k->status = h->status;
     k->client = ev->client;
 }
@@ -599,17 +593,11 @@ static long iis_front_candidate(struct lf_analysis *an, const struct pend *b)
 static void rec_add(struct lf_analysis *an, struct pend *p)
 {
     struct reqrec *r = &an->reqs[an->req_next];
-    struct reqkey k;
-    req_keys(&p->ev, &k);
     memset(r, 0, sizeof *r);
+    req_keys(&p->ev, &r->k);
     r->used = 1;
     r->uid = p->uid;
     r->ts = p->ev.ts;
-    r->key = k.key;
-    r->host = k.host;
-    r->ua = k.ua;
-    r->status = k.status;
-    r->client = k.client;
     r->server = p->server >= 0 ? p->server : p->named;
     r->listener = p->listener;
     r->side = p->side;
@@ -893,13 +881,9 @@ static uint64_t step_hash(const struct lf_step *s)
 {
     const char *text, *server;
     size_t n = key_text(s, &text, &server);
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)key_class(s); /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)text[i]) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-    for (const char *p = server; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return h;
+    uint8_t sep = 0xff;
+    uint64_t h = lf_fnv(LF_FNV_SEED ^ (uint64_t)key_class(s), text, n);
+    return fnv(lf_fnv(h, &sep, 1), server);
 }
 
 static int step_same(const struct lf_step *x, const struct lf_step *y)
@@ -1079,11 +1063,8 @@ static int signin_done(const struct lf_signin *s)
 
 static size_t client_bucket(const struct lf_addr *a)
 {
-    uint32_t h = 2166136261u ^ a->family; /* FNV-1a */
     size_t n = a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ a->ip[i]) * 16777619u;
-    return h & (CLIENT_BUCKETS - 1);
+    return lf_fnv(LF_FNV_SEED ^ a->family, a->ip, n) & (CLIENT_BUCKETS - 1);
 }
 
 static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr *client, const char *user,
@@ -1595,8 +1576,7 @@ static struct reqrec *best_rec(struct lf_analysis *an, const struct pend *p, con
             if (side == LF_SIDE_BACK ? r->server != p->server
                                      : r->has_back || (r->server >= 0 && r->server != p->server))
                 continue;
-            struct reqkey rk = {r->key, r->host, r->ua, r->status, r->client};
-            if (!req_fits(k, &rk, side == LF_SIDE_BACK))
+            if (!req_fits(k, &r->k, side == LF_SIDE_BACK))
                 continue;
             lf_time d = r->ts > p->ev.ts ? r->ts - p->ev.ts : p->ev.ts - r->ts;
             if (pass == 0 && (!best || d < best_d)) {

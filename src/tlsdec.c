@@ -84,14 +84,6 @@ struct lf_keystore {
     long budget_used_ns;
 };
 
-static uint64_t fnv(const uint8_t *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
-}
-
 struct lf_keystore *lf_keystore_new(void) { return lf_xcalloc(1, sizeof(struct lf_keystore)); }
 
 void lf_keystore_free(struct lf_keystore *ks)
@@ -117,7 +109,7 @@ static struct ks_entry *ks_find(const struct lf_keystore *ks, const uint8_t *ran
     if (!ks->cap)
         return NULL;
     size_t mask = ks->cap - 1;
-    for (size_t i = fnv(random, RANDOM_LEN) & mask;; i = (i + 1) & mask) {
+    for (size_t i = lf_fnv(LF_FNV_SEED, random, RANDOM_LEN) & mask;; i = (i + 1) & mask) {
         struct ks_entry *e = &ks->tab[i];
         if (!e->used)
             return NULL;
@@ -137,7 +129,7 @@ static struct ks_entry *ks_slot(struct lf_keystore *ks, const uint8_t *random)
         for (size_t i = 0; i < ks->cap; i++) {
             if (!ks->tab[i].used)
                 continue;
-            size_t j = fnv(ks->tab[i].random, RANDOM_LEN) & (ncap - 1);
+            size_t j = lf_fnv(LF_FNV_SEED, ks->tab[i].random, RANDOM_LEN) & (ncap - 1);
             while (nt[j].used)
                 j = (j + 1) & (ncap - 1);
             nt[j] = ks->tab[i];
@@ -150,7 +142,7 @@ static struct ks_entry *ks_slot(struct lf_keystore *ks, const uint8_t *random)
         ks->cap = ncap;
     }
     size_t mask = ks->cap - 1;
-    size_t i = fnv(random, RANDOM_LEN) & mask;
+    size_t i = lf_fnv(LF_FNV_SEED, random, RANDOM_LEN) & mask;
     while (ks->tab[i].used)
         i = (i + 1) & mask;
     e = &ks->tab[i];
@@ -169,7 +161,7 @@ static struct sess_entry *sess_find(struct lf_keystore *ks, int kind, const uint
             return NULL;
         ks->sess = lf_xcalloc(SESS_CAP, sizeof *ks->sess);
     }
-    uint64_t h = fnv(id, idlen) ^ (uint64_t)kind;
+    uint64_t h = lf_fnv(LF_FNV_SEED, id, idlen) ^ (uint64_t)kind;
     for (size_t i = h & (SESS_CAP - 1);; i = (i + 1) & (SESS_CAP - 1)) {
         struct sess_entry *e = &ks->sess[i];
         if (!e->used) {
