@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,10 +27,14 @@ struct lf_handoff {
     lf_time window;
     int threaded, running, finished;
     pthread_t thread;
+    /* slots [tail, head) are queued: head is written by the capture thread
+     * only, tail by the analysis thread only, so neither takes a lock; the
+     * lock and the conditions are for sleeping on an empty or full queue */
+    _Alignas(64) atomic_size_t head;
+    _Alignas(64) atomic_size_t tail;
+    _Alignas(64) atomic_int consumer_sleeps, producer_sleeps;
     pthread_mutex_t lock;
     pthread_cond_t not_empty, not_full;
-    size_t head, tail; /* under lock; slots [tail, head) are queued */
-    int consumer_waits, producer_waits;
     struct slot *ring;
     lf_time now, sent_now; /* capture thread: its clock, and the clock of its last message */
     lf_time applied;       /* analysis thread: the clock the merge was advanced to */
@@ -57,31 +62,50 @@ static void take(struct lf_handoff *h, struct slot *s)
     }
 }
 
+/* Sleeps until cond(h) no longer holds. The flag is set before cond is
+ * checked again and the waker stores its index before it reads the flag
+ * (both sequentially consistent): either the sleeper sees the new index or
+ * the waker sees the flag and signals under the lock. */
+static void sleep_while(struct lf_handoff *h, atomic_int *flag, pthread_cond_t *cv, int (*cond)(struct lf_handoff *))
+{
+    pthread_mutex_lock(&h->lock);
+    atomic_store(flag, 1);
+    while (cond(h))
+        pthread_cond_wait(cv, &h->lock);
+    atomic_store(flag, 0);
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void wake(struct lf_handoff *h, pthread_cond_t *cv)
+{
+    pthread_mutex_lock(&h->lock);
+    pthread_cond_signal(cv);
+    pthread_mutex_unlock(&h->lock);
+}
+
+static int is_empty(struct lf_handoff *h) { return atomic_load(&h->head) == atomic_load(&h->tail); }
+static int is_full(struct lf_handoff *h) { return atomic_load(&h->head) - atomic_load(&h->tail) == SLOTS; }
+
 static void *consumer(void *arg)
 {
     struct lf_handoff *h = arg;
     int last = 0;
+    size_t from = atomic_load_explicit(&h->tail, memory_order_relaxed);
     while (!last) {
-        pthread_mutex_lock(&h->lock);
-        while (h->head == h->tail) {
-            h->consumer_waits = 1;
-            pthread_cond_wait(&h->not_empty, &h->lock);
+        size_t to = atomic_load_explicit(&h->head, memory_order_acquire);
+        if (to == from) {
+            sleep_while(h, &h->consumer_sleeps, &h->not_empty, is_empty);
+            continue;
         }
-        h->consumer_waits = 0;
-        size_t from = h->tail, to = h->head;
-        pthread_mutex_unlock(&h->lock);
-
         for (size_t i = from; i < to && !last; i++) {
             struct slot *s = &h->ring[i % SLOTS];
             take(h, s);
             last = s->kind == MSG_FINISH;
         }
-
-        pthread_mutex_lock(&h->lock);
-        h->tail = to;
-        if (h->producer_waits)
-            pthread_cond_signal(&h->not_full);
-        pthread_mutex_unlock(&h->lock);
+        from = to;
+        atomic_store(&h->tail, to);
+        if (atomic_load(&h->producer_sleeps))
+            wake(h, &h->not_full);
     }
     return NULL;
 }
@@ -109,7 +133,7 @@ struct lf_handoff *lf_handoff_new(struct lf_merge *merge, struct lf_analysis *an
     return h;
 }
 
-/* The capture thread's side: a free slot, filled by fill, then queued. */
+/* The capture thread's side: waits for a free slot, fills it, queues it. */
 static void put(struct lf_handoff *h, enum msg kind, lf_time now, const struct lf_event *ev)
 {
     h->sent_now = now;
@@ -122,25 +146,18 @@ static void put(struct lf_handoff *h, enum msg kind, lf_time now, const struct l
         take(h, &s);
         return;
     }
-    pthread_mutex_lock(&h->lock);
-    while (h->head - h->tail == SLOTS) {
-        h->producer_waits = 1;
-        pthread_cond_wait(&h->not_full, &h->lock);
-    }
-    h->producer_waits = 0;
-    struct slot *s = &h->ring[h->head % SLOTS];
-    pthread_mutex_unlock(&h->lock);
-
+    size_t head = atomic_load_explicit(&h->head, memory_order_relaxed);
+    if (head - atomic_load_explicit(&h->tail, memory_order_acquire) == SLOTS)
+        sleep_while(h, &h->producer_sleeps, &h->not_full, is_full);
+    struct slot *s = &h->ring[head % SLOTS];
     s->kind = (uint8_t)kind;
     s->now = now;
     if (ev)
         memcpy(&s->ev, ev, lf_event_size(ev->type));
-
-    pthread_mutex_lock(&h->lock);
-    h->head++;
-    if (h->consumer_waits && (kind != MSG_EVENT || h->head - h->tail >= WAKE_AT))
-        pthread_cond_signal(&h->not_empty);
-    pthread_mutex_unlock(&h->lock);
+    atomic_store(&h->head, head + 1);
+    if (atomic_load(&h->consumer_sleeps) &&
+        (kind != MSG_EVENT || head + 1 - atomic_load_explicit(&h->tail, memory_order_relaxed) >= WAKE_AT))
+        wake(h, &h->not_empty);
 }
 
 void lf_handoff_emit(void *hp, struct lf_event *ev)
