@@ -10,6 +10,8 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,15 +21,24 @@
 #define LIVE_TIMEOUT_MS 100
 #define LIVE_BUFFER (64 << 20) /* the kernel's ring: bursts wait here, not on the floor */
 #define LIVE_FLUSH_EVERY 64
-#define FILE_BUFFER (1u << 20)
+#define FILE_BUFFER (1u << 18)
+#define FILE_WINDOW (2u << 20) /* a regular file is read through a mapped window this size */
 #define TS_MAX_S 100000000000LL
 
 /* A file's bytes handed to libpcap through a stdio cookie that counts what it
  * read, so ftell (the offset of the record being read, for pcap and pcapng,
- * files and pipes) costs no system call a packet. */
+ * files and pipes) costs no system call a packet. A regular file is read
+ * through a window mapped in turn along it, which spares the kernel's copy of
+ * read(); each window is mapped up to the file's size at that moment, so a
+ * file that grows while it is read is followed as read() would. Pipes, and
+ * files where mapping fails, are read with read(). */
 struct file_src {
     int fd;
-    uint64_t consumed;
+    int mapped;           /* reading through windows */
+    uint64_t consumed;    /* bytes handed over */
+    const uint8_t *win;   /* the window: file bytes [win_at, win_at + win_len) */
+    uint64_t win_at;
+    size_t win_len;
 };
 
 struct lf_capture {
@@ -72,9 +83,60 @@ static void one_line(char *s)
         s[--n] = 0;
 }
 
+static void unmap_window(struct file_src *s)
+{
+    if (s->win)
+        munmap((void *)s->win, s->win_len);
+    s->win = NULL;
+    s->win_len = 0;
+}
+
+/* Maps the window holding byte `consumed`: 1 done, 0 at the end of the file,
+ * -1 when mapping failed (the caller goes on with read() from there). */
+static int map_window(struct file_src *s)
+{
+    unmap_window(s);
+    struct stat st;
+    if (fstat(s->fd, &st) != 0)
+        return -1;
+    if (st.st_size <= 0 || (uint64_t)st.st_size <= s->consumed)
+        return 0;
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t at = s->consumed / page * page;
+    uint64_t len = (uint64_t)st.st_size - at;
+    if (len > FILE_WINDOW)
+        len = FILE_WINDOW;
+    void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, (off_t)at);
+    if (m == MAP_FAILED)
+        return -1;
+    s->win = m;
+    s->win_at = at;
+    s->win_len = (size_t)len;
+    return 1;
+}
+
 static ssize_t src_read(void *cookie, char *out, size_t n)
 {
     struct file_src *s = cookie;
+    if (s->mapped) {
+        if (s->consumed >= s->win_at + s->win_len) {
+            int r = map_window(s);
+            if (r == 0)
+                return 0;
+            if (r < 0) {
+                s->mapped = 0;
+                if (lseek(s->fd, (off_t)s->consumed, SEEK_SET) < 0)
+                    return -1;
+                return src_read(cookie, out, n);
+            }
+        }
+        size_t at = (size_t)(s->consumed - s->win_at), left = s->win_len - at;
+        if (n > left)
+            n = left;
+        memcpy(out, s->win + at, n);
+        s->consumed += n;
+        return (ssize_t)n;
+    }
     ssize_t r;
     do
         r = read(s->fd, out, n);
@@ -99,6 +161,7 @@ static int src_seek(void *cookie, off64_t *pos, int whence)
 static int src_close(void *cookie)
 {
     struct file_src *s = cookie;
+    unmap_window(s);
     if (s->fd != STDIN_FILENO)
         close(s->fd);
     free(s);
@@ -117,6 +180,8 @@ struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char 
     }
     struct file_src *src = lf_xcalloc(1, sizeof *src);
     src->fd = fd;
+    struct stat st;
+    src->mapped = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) == 0;
     cookie_io_functions_t io = {.read = src_read, .seek = src_seek, .close = src_close};
     FILE *fp = fopencookie(src, "r", io);
     if (!fp) {

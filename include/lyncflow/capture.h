@@ -3,6 +3,8 @@
  * A capture yields frames with their link type and time; it knows nothing of
  * what is inside them. Opening errors come back as one line in err naming the
  * file or interface. -w writes every frame read to a pcap file as it goes.
+ * libpcap reads a regular file through a window mapped along it (no copy by
+ * read()); pipes and stdin from a pipe are read with read().
  */
 #ifndef LYNCFLOW_CAPTURE_H
 #define LYNCFLOW_CAPTURE_H

@@ -92,6 +92,30 @@ expect_eq "stdin: exit 0" "$?" 0
 expect_eq "stdin: same flow as the file" \
     "$(jq -c 'select(.type=="flow")' "$TMP/stdin.json")" "$(jq -c 'select(.type=="flow")' "$TMP/443-curl.pcap.json")"
 
+# A file larger than the reader's mapped window (2 MiB), as pcap and pcapng: read from the file, from
+# stdin redirected from it, and from a pipe (read(), no mapping), the NDJSON is the same byte for byte;
+# cut in a record past the first window, the packets before the cut are all read and the offset is exact.
+"$TOP/build/tools/gencap" tls "$TMP/win.pcap" 300 9 "$TOP/tests/bench/tls-handshake.hex" >/dev/null 2>&1
+editcap -F pcapng "$TMP/win.pcap" "$TMP/win.pcapng"
+for f in win.pcap win.pcapng; do
+    "$LYNCFLOW" -r "$TMP/$f" --json "$TMP/$f.file.json" 2>"$TMP/$f.err"
+    expect_eq "$f: exit 0" "$?" 0
+    expect_eq "$f: every packet read" "$(jq -r 'select(.type=="stats") | .packets' "$TMP/$f.file.json")" \
+        "$(tshark -r "$TMP/$f" 2>/dev/null | wc -l | tr -d ' ')"
+    "$LYNCFLOW" -r - --json "$TMP/$f.redir.json" <"$TMP/$f" 2>/dev/null
+    cat "$TMP/$f" | "$LYNCFLOW" -r - --json "$TMP/$f.pipe.json" 2>/dev/null
+    check "$f: stdin from the file gives the same NDJSON" cmp -s "$TMP/$f.file.json" "$TMP/$f.redir.json"
+    check "$f: a pipe gives the same NDJSON" cmp -s "$TMP/$f.file.json" "$TMP/$f.pipe.json"
+    head -c 5000001 "$TMP/$f" >"$TMP/cut-$f"
+    "$LYNCFLOW" -r "$TMP/cut-$f" --json "$TMP/cut-$f.json" 2>"$TMP/cut-$f.err"
+    want=$(tshark -r "$TMP/cut-$f" 2>/dev/null | wc -l | tr -d ' ')
+    expect_eq "$f cut at 5,000,001: the packets before the cut" \
+        "$(jq -r 'select(.type=="stats") | .packets' "$TMP/cut-$f.json")" "$want"
+    off=$(sed -n 's/.*at byte offset \([0-9]*\).*/\1/p' "$TMP/cut-$f.err")
+    expect_eq "$f cut at 5,000,001: the offset is where the cut record starts" \
+        "$(head -c "${off:-0}" "$TMP/$f" | tshark -r - 2>/dev/null | wc -l | tr -d ' ')" "$want"
+done
+
 # -w: a file tshark reads with the same packet count.
 "$LYNCFLOW" -r "$C/http_ipv6.pcap" -w "$TMP/out.pcap" --json "$TMP/w.json" 2>"$TMP/w.err"
 expect_eq "-w: exit 0" "$?" 0
