@@ -49,6 +49,7 @@ struct lf_capture {
     int draining;                /* live: stopped, reading what the kernel still holds */
     struct timespec drain_end;   /* until then */
     FILE *fp;                    /* offline: the stream libpcap reads */
+    struct file_src *src;        /* offline: what fp reads from */
     uint64_t offset;             /* offline: file offset of the record being read */
     uint64_t packets, drops;
     volatile sig_atomic_t stop;
@@ -201,6 +202,7 @@ struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char 
     struct lf_capture *c = lf_xcalloc(1, sizeof *c);
     c->p = p;
     c->fp = fp;
+    c->src = src;
     lf_strlcpy(c->name, shown, sizeof c->name);
     c->linktype = pcap_datalink(p);
     if (set_filter(c, bpf, err, errsize) != 0) {
@@ -281,6 +283,19 @@ static int next_ex(struct lf_capture *c, struct pcap_pkthdr **h, const u_char **
     return r;
 }
 
+/* Where the next record starts: the bytes handed to stdio less those still
+ * in its buffer. That is ftell's answer; glibc's buffer pointers (public in
+ * its FILE, as gnulib's freadahead reads them) spare ftell's cost a packet. */
+static uint64_t stream_pos(const struct lf_capture *c)
+{
+#ifdef __GLIBC__
+    return c->src->consumed - (uint64_t)(c->fp->_IO_read_end - c->fp->_IO_read_ptr);
+#else
+    long at = ftell(c->fp);
+    return at > 0 ? (uint64_t)at : 0;
+#endif
+}
+
 enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **data, size_t *caplen, size_t *wirelen,
                              char *err, size_t errsize)
 {
@@ -293,10 +308,8 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
             (now.tv_sec == c->drain_end.tv_sec && now.tv_nsec >= c->drain_end.tv_nsec))
             return LF_NEXT_END;
     }
-    if (c->fp) {
-        long at = ftell(c->fp);
-        c->offset = at > 0 ? (uint64_t)at : 0;
-    }
+    if (c->fp)
+        c->offset = stream_pos(c);
     struct pcap_pkthdr *h;
     const u_char *d;
     int r = next_ex(c, &h, &d);

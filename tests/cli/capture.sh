@@ -85,6 +85,8 @@ expect_match "truncated: warning names the file and the byte offset" "$TMP/trunc
 off=$(sed -n 's/.*at byte offset \([0-9]*\).*/\1/p' "$TMP/trunc.err")
 expect_eq "truncated: the offset is where the cut record starts" \
     "$(head -c "$off" "$TMP/trunc.pcap" | tshark -r - 2>/dev/null | wc -l | tr -d ' ')" "$want"
+expect_eq "truncated: one byte less cuts the record before" \
+    "$(head -c "$((off - 1))" "$TMP/trunc.pcap" | tshark -r - 2>/dev/null | wc -l | tr -d ' ')" "$((want - 1))"
 
 # stdin.
 "$LYNCFLOW" -r - --json "$TMP/stdin.json" <"$C/443-curl.pcap" 2>"$TMP/stdin.err"
@@ -114,6 +116,8 @@ for f in win.pcap win.pcapng; do
     off=$(sed -n 's/.*at byte offset \([0-9]*\).*/\1/p' "$TMP/cut-$f.err")
     expect_eq "$f cut at 5,000,001: the offset is where the cut record starts" \
         "$(head -c "${off:-0}" "$TMP/$f" | tshark -r - 2>/dev/null | wc -l | tr -d ' ')" "$want"
+    expect_eq "$f cut at 5,000,001: one byte less cuts the record before" \
+        "$(head -c "$((${off:-0} - 1))" "$TMP/$f" | tshark -r - 2>/dev/null | wc -l | tr -d ' ')" "$((want - 1))"
 done
 
 # -w: a file tshark reads with the same packet count.
