@@ -75,6 +75,7 @@ struct pend {
     char name[256];
     struct partner partner;
     struct iisinfo iis;    /* what a matched IIS line told */
+    size_t extent;         /* ev's bytes that may be non-zero: the own part of the last event kept here */
     struct lf_event ev;    /* last: the fields above and ev's type and ts share the first cache lines */
 };
 
@@ -1884,7 +1885,7 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
     if (an->count == HOLD)
         release_one(an);
     struct pend *p = ring(an, an->count);
-    memset(&p->stitched, 0, offsetof(struct pend, ev) - offsetof(struct pend, stitched)); /* ev: copied below */
+    memset(&p->stitched, 0, offsetof(struct pend, extent) - offsetof(struct pend, stitched)); /* ev: copied below */
     p->uid = ++an->uids;
     p->side = LF_SIDE_NONE;
     p->listener = p->server = p->named = p->rec = -1;
@@ -1900,7 +1901,12 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
                 an->back_seen = 1;
         }
     }
-    p->ev = *ev;
+    /* only the event's own part is copied; what an earlier, longer event left past it is cleared */
+    size_t size = lf_event_size(ev->type);
+    memcpy(&p->ev, ev, size);
+    if (p->extent > size)
+        memset((uint8_t *)&p->ev + size, 0, p->extent - size);
+    p->extent = size;
     enrich(an, p);
     an->count++;
     if (ev->type == LF_EV_HTTP && !is_iis(ev) && (p->side == LF_SIDE_FRONT || p->server >= 0)) {

@@ -3,7 +3,9 @@
  * Events wait in slot pools, one per event type, each slot holding the
  * event's fixed part and its own union member only (a flow event takes 296
  * bytes, not the whole struct); the heap orders small (ts, seq, pool, slot)
- * entries, so reordering moves 24 bytes, not whole events.
+ * entries, so reordering moves 24 bytes, not whole events. An event goes
+ * out from a buffer of its own type, zeroed once: only its own part is
+ * copied in, and the bytes past it stay zero.
  */
 #include "lyncflow/merge.h"
 
@@ -45,7 +47,8 @@ struct lf_merge {
     struct entry *heap;
     size_t n, cap;
     struct pool pools[NPOOLS];
-    struct lf_event out_ev; /* the event handed out, rebuilt from its slot */
+    struct lf_event out_ev[NPOOLS]; /* the events handed out, rebuilt from their slots: one per pool, so that
+                                       the bytes past an event's own part are always zero */
     uint64_t nextseq;
     lf_time released; /* every event with ts <= this has been handed out */
     struct source *src;
@@ -129,10 +132,10 @@ static void heap_pop_out(struct lf_merge *m)
     if (m->n)
         m->heap[i] = last;
     struct pool *p = &m->pools[top.pool];
-    memcpy(&m->out_ev, p->mem + (size_t)top.slot * p->size, p->size);
-    memset((uint8_t *)&m->out_ev + p->size, 0, sizeof m->out_ev - p->size);
+    struct lf_event *ev = &m->out_ev[top.pool];
+    memcpy(ev, p->mem + (size_t)top.slot * p->size, p->size);
     p->freelist[p->nfree++] = top.slot;
-    m->out(m->out_ctx, &m->out_ev);
+    m->out(m->out_ctx, ev);
 }
 
 static void fill(struct source *s)
@@ -182,10 +185,10 @@ static void release(struct lf_merge *m, lf_time limit)
 void lf_merge_push(struct lf_merge *m, const struct lf_event *ev)
 {
     if (ev->ts <= m->released) {
-        size_t size = lf_event_size(ev->type);
-        memcpy(&m->out_ev, ev, size);
-        memset((uint8_t *)&m->out_ev + size, 0, sizeof m->out_ev - size);
-        m->out(m->out_ctx, &m->out_ev);
+        uint8_t pi = ev->type < NPOOLS ? ev->type : 0;
+        struct lf_event *out = &m->out_ev[pi];
+        memcpy(out, ev, m->pools[pi].size);
+        m->out(m->out_ctx, out);
         return;
     }
     heap_push(m, ev, ev->ts);

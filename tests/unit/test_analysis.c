@@ -665,6 +665,50 @@ static void test_late_event_order(void **state)
     run_free(r);
 }
 
+/* Events of mixed sizes pass through the hold queue's slots: each reaches the sinks with zeros past its
+ * own part, whatever a longer event left in its slot before. */
+static void test_held_events_come_out_clean(void **state)
+{
+    (void)state;
+    struct run *r = run_new(1);
+    for (int i = 0; i < 1200; i++) {
+        lf_time ts = r->t + (lf_time)i * 1000;
+        if (i % 3 == 0) {
+            struct lf_event h = http(ts, 1000 + (uint64_t)i, "198.51.100.7:50000", L_FE, "feweb.contoso.com", "GET",
+                                     "/abs/handler/a-rather-long-path-that-reaches-past-a-flow-event", 200);
+            memset(h.u.http.location, 'L', sizeof h.u.http.location - 1);
+            lf_analysis_event(r->an, &h);
+        } else {
+            struct lf_event f;
+            lf_event_init(&f, LF_EV_FLOW, ts);
+            f.flow_id = 5000 + (uint64_t)i;
+            addr("198.51.100.8:50001", &f.client);
+            addr(L_FE, &f.server);
+            f.u.flow.c2s_packets = (uint64_t)i;
+            lf_analysis_event(r->an, &f);
+        }
+    }
+    finish(r);
+    size_t flows = 0, https = 0;
+    for (size_t i = 0; i < r->keep.n; i++) {
+        const struct lf_event *e = &r->keep.ev[i];
+        const uint8_t *b = (const uint8_t *)e;
+        for (size_t k = lf_event_size(e->type); k < sizeof *e; k++)
+            if (b[k])
+                fail_msg("event %zu (type %d): byte %zu past its part is %02x", i, e->type, k, b[k]);
+        if (e->type == LF_EV_FLOW) {
+            assert_int_equal(e->u.flow.c2s_packets, e->flow_id - 5000);
+            flows++;
+        } else if (e->type == LF_EV_HTTP) {
+            assert_int_equal(strlen(e->u.http.location), sizeof e->u.http.location - 1);
+            https++;
+        }
+    }
+    assert_int_equal(flows, 800);
+    assert_int_equal(https, 400);
+    run_free(r);
+}
+
 /* ---- findings: each triggered, and not by the healthy run ---- */
 
 static void test_director_unpublished(void **state)
@@ -1086,6 +1130,7 @@ int main(void)
         cmocka_unit_test(test_iis_article),
         cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_late_event_order),
+        cmocka_unit_test(test_held_events_come_out_clean),
         cmocka_unit_test(test_requests_through_stitched_connection),
         cmocka_unit_test(test_flow_roles),
         cmocka_unit_test(test_director_unpublished),
