@@ -470,7 +470,7 @@ static void key_put(struct fp_key *k, const uint8_t *p, size_t n)
 {
     if (n == 0)
         return;
-    if (k->over || k->n + n > sizeof k->b) {
+    if (k->over || n > sizeof k->b - k->n) {
         k->over = 1;
         return;
     }
@@ -484,16 +484,67 @@ static void key_u16(struct fp_key *k, uint16_t v)
     key_put(k, b, 2);
 }
 
-/* A list of 16-bit values (stride 2) or of extensions (type, skipped body), GREASE folded. */
+/* GREASE values (0x?a?a, both bytes equal) of a list in the key, folded to 0x0a0a. */
+static void key_fold(uint8_t *o, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        if ((o[i] & 0x0f) == 0x0a && o[i] == o[i + 1])
+            o[i] = o[i + 1] = 0x0a;
+}
+
+/* A list of 16-bit values (stride 2) or of extensions (type, skipped body),
+ * GREASE folded, preceded by its length. Values are copied as a block and
+ * folded in the key; extension types are taken one by one. */
 static void key_list(struct fp_key *k, struct lf_cur c, int exts)
 {
     key_u16(k, (uint16_t)lf_cur_left(&c));
-    while (lf_cur_left(&c) >= (exts ? 4u : 2u)) {
-        uint16_t x = lf_cur_u16(&c);
-        if (exts)
-            lf_cur_skip(&c, lf_cur_u16(&c));
-        key_u16(k, is_grease(x) ? 0x0a0a : x);
+    if (k->over)
+        return;
+    size_t room = sizeof k->b - k->n;
+    if (!exts) {
+        size_t n = lf_cur_left(&c) & ~(size_t)1;
+        if (n > room) {
+            k->over = 1;
+            return;
+        }
+        if (n == 0) /* an absent list has no bytes to copy (its cursor is over nothing) */
+            return;
+        lf_cur_copy(&c, k->b + k->n, n);
+        key_fold(k->b + k->n, n);
+        k->n += n;
+        return;
     }
+    while (lf_cur_left(&c) >= 4) {
+        uint16_t x = lf_cur_u16(&c);
+        lf_cur_skip(&c, lf_cur_u16(&c));
+        if (room < 2) {
+            k->over = 1;
+            return;
+        }
+        if (is_grease(x))
+            x = 0x0a0a;
+        k->b[k->n++] = (uint8_t)(x >> 8);
+        k->b[k->n++] = (uint8_t)x;
+        room -= 2;
+    }
+}
+
+/* The cache slot of a key: eight bytes a step (FNV-1a a byte a step cost more
+ * than building the key). */
+static size_t key_slot(const struct fp_key *k)
+{
+    uint64_t h = LF_FNV_SEED ^ k->n;
+    size_t i = 0;
+    for (; i + 8 <= k->n; i += 8) {
+        uint64_t w;
+        memcpy(&w, k->b + i, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
+    }
+    for (; i < k->n; i++)
+        h = (h ^ k->b[i]) * 1099511628211ULL;
+    h ^= h >> 32;
+    return (size_t)(h % FP_CACHE);
 }
 
 static void compute_fingerprints(const struct ch_view *v, struct lf_ev_tls *t)
@@ -519,8 +570,7 @@ static void compute_fingerprints(const struct ch_view *v, struct lf_ev_tls *t)
         compute_ja4(v, t->ja4, sizeof t->ja4);
         return;
     }
-    uint64_t h = lf_fnv(LF_FNV_SEED, k.b, k.n);
-    struct fp_entry *e = &fp_cache[h % FP_CACHE];
+    struct fp_entry *e = &fp_cache[key_slot(&k)];
     if (e->len != k.n || memcmp(e->key, k.b, k.n) != 0) {
         e->ja3[0] = e->ja4[0] = 0;
         compute_ja3(v, e->ja3);

@@ -38,10 +38,12 @@ static inline void lf_cur_fail(struct lf_cur *c)
     c->off = c->len;
 }
 
-/* Returns non-zero when n more bytes are readable; fails the cursor if not. */
+/* Returns non-zero when n more bytes are readable; fails the cursor if not.
+ * A failed cursor stands at its end, so only a need of 0 bytes has to look at
+ * the flag: fixed-size reads cost one comparison. */
 static inline int lf_cur_need(struct lf_cur *c, size_t n)
 {
-    if (c->err || n > c->len - c->off) {
+    if (n > c->len - c->off || (n == 0 && c->err)) {
         lf_cur_fail(c);
         return 0;
     }

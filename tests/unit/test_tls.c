@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "lyncflow/dissect.h"
 #include "lyncflow/engine.h"
@@ -751,6 +752,67 @@ static void test_fingerprint_shapes(void **state)
     assert_string_equal(ja4b, ja4a);
 }
 
+/* A ClientHello with n ciphers (a GREASE value first) and one extension,
+ * supported_groups 29, 23; its JA3 string, as the JA3 definition builds it. */
+static void build_long_ch(struct bld *b, size_t n, char *ja3s, size_t size)
+{
+    b->n = 0;
+    put8(b, 22);
+    put16(b, 0x0301);
+    size_t rl = b->n;
+    put16(b, 0);
+    put8(b, 1);
+    size_t hl = b->n;
+    put24(b, 0);
+    put16(b, 0x0303);
+    for (int i = 0; i < 32; i++)
+        put8(b, i);
+    put8(b, 0);
+    put16(b, (unsigned)(2 * n));
+    put16(b, 0x2a2a);
+    size_t used = (size_t)snprintf(ja3s, size, "771,");
+    for (size_t i = 1; i < n; i++) {
+        put16(b, (unsigned)(0x0100 + i));
+        used += (size_t)snprintf(ja3s + used, size - used, "%s%u", i > 1 ? "-" : "", (unsigned)(0x0100 + i));
+    }
+    snprintf(ja3s + used, size - used, ",10,29-23,");
+    put8(b, 1);
+    put8(b, 0);
+    put16(b, 10);
+    put16(b, 0x000a);
+    put16(b, 6);
+    put16(b, 4);
+    put16(b, 29);
+    put16(b, 23);
+    patch(b, hl, 3);
+    patch(b, rl, 2);
+}
+
+/* Long cipher lists: one that fits the fingerprint cache's key and one that
+ * does not (computed without the cache) both give the JA3 of their lists. */
+static void test_fingerprint_long_lists(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {400, 520, 400};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        struct bld b;
+        char ja3s[4096], want[33];
+        build_long_ch(&b, sizes[k], ja3s, sizeof ja3s);
+        uint8_t dig[EVP_MAX_MD_SIZE];
+        unsigned dlen = 0;
+        assert_true(EVP_Digest(ja3s, strlen(ja3s), dig, &dlen, EVP_md5(), NULL));
+        for (unsigned i = 0; i < 16; i++)
+            snprintf(want + 2 * i, 3, "%02x", dig[i]);
+        struct conn *c = conn_new();
+        conn_feed(c, LF_C2S, b.b, b.n);
+        conn_end(c);
+        assert_int_equal(c->nev, 1);
+        assert_string_equal(c->ev[0].u.tls.ja3, want);
+        assert_memory_equal(c->ev[0].u.tls.ja4, "t12i9901", 8); /* 99: the count caps at two digits */
+        conn_free(c);
+    }
+}
+
 /* A ServerHello body: TLS 1.3 through supported_versions, the given random. */
 static void put_sh13(struct bld *m, const uint8_t *random, uint16_t cipher)
 {
@@ -1009,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_gap_resync),
         cmocka_unit_test(test_not_tls_leaves),
+        cmocka_unit_test(test_fingerprint_long_lists),
     };
     return cmocka_run_group_tests_name("tls", tests, NULL, NULL);
 }
