@@ -64,6 +64,13 @@ struct iisinfo {
 
 struct pend {
     uint64_t uid;          /* arrival number: consecutive in the hold queue */
+    /* what the stitching scan reads, in the first cache line: ev's ts and type, hashes of name and (http)
+     * of method and URI, and whether ev is older than the event held before it */
+    lf_time ts;
+    uint64_t name_hash, req_hash;
+    uint8_t type, descent;
+    uint8_t open;          /* in its type's list of open front events (see struct lf_analysis) */
+    int onext, oprev;      /* that list's links: hold slots, -1 none */
     uint8_t side;
     uint8_t stitched;
     uint8_t partner_iis;   /* the stitched partner is an IIS line */
@@ -119,6 +126,11 @@ struct lf_analysis {
     struct lf_model model;
     struct pend *hold; /* ring */
     size_t head, count;
+    size_t descents; /* held events older than the one held before them: 0 means the queue is in time order */
+    /* held front events a back one may still be stitched to (not stitched, or stitched to an IIS line), in
+     * the queue's order, one list for http and one for tls: first and last hold slots, -1 none. A front
+     * event that stops being open never opens again; it leaves its list when a scan meets it. */
+    int open_first[2], open_last[2];
     lf_time latest;
     uint64_t seq;
     struct conn *conns;
@@ -385,21 +397,87 @@ static void classify(struct lf_analysis *an, const struct lf_event *ev, struct p
 
 static struct pend *ring(struct lf_analysis *an, size_t i) { return &an->hold[(an->head + i) % HOLD]; }
 
-static int http_same_request(const struct lf_event *a, const struct lf_event *b)
+static uint64_t fnv(uint64_t h, const char *s) { return lf_fnv(h, s, strlen(s)); }
+
+static int open_list(int type) { return type == LF_EV_HTTP ? 0 : type == LF_EV_TLS ? 1 : -1; }
+
+static int is_open(const struct pend *p)
 {
-    const struct lf_ev_http *x = &a->u.http, *y = &b->u.http;
-    if (strcmp(x->method, y->method) != 0 || strcmp(x->uri, y->uri) != 0)
-        return 0;
-    if (x->host[0] && y->host[0]) {
-        char hx[256], hy[256];
-        name_of(a, hx, sizeof hx);
-        name_of(b, hy, sizeof hy);
-        if (!lf_strcaseeq(hx, hy))
-            return 0;
-    }
-    return 1;
+    return p->side == LF_SIDE_FRONT && (!p->stitched || p->partner_iis) && open_list(p->type) >= 0;
 }
 
+static int slot_of(const struct lf_analysis *an, const struct pend *p) { return (int)(p - an->hold); }
+
+/* p's position in the queue (ring(an, i) == p). */
+static size_t pos_of(const struct lf_analysis *an, const struct pend *p)
+{
+    return ((size_t)slot_of(an, p) + HOLD - an->head) % HOLD;
+}
+
+/* A new held event: appended to its list when it is open. */
+static void open_add(struct lf_analysis *an, struct pend *p)
+{
+    p->open = 0;
+    p->onext = p->oprev = -1;
+    if (!is_open(p))
+        return;
+    int l = open_list(p->type), slot = slot_of(an, p);
+    p->open = 1;
+    p->oprev = an->open_last[l];
+    if (p->oprev >= 0)
+        an->hold[p->oprev].onext = slot;
+    else
+        an->open_first[l] = slot;
+    an->open_last[l] = slot;
+}
+
+static void open_del(struct lf_analysis *an, struct pend *p)
+{
+    if (!p->open)
+        return;
+    int l = open_list(p->type);
+    if (p->oprev >= 0)
+        an->hold[p->oprev].onext = p->onext;
+    else
+        an->open_first[l] = p->onext;
+    if (p->onext >= 0)
+        an->hold[p->onext].oprev = p->oprev;
+    else
+        an->open_last[l] = p->oprev;
+    p->open = 0;
+    p->onext = p->oprev = -1;
+}
+
+/* The hash of an http request's method and URI, as the stitching compares them. */
+static uint64_t req_hash(const struct lf_ev_http *h) { return fnv(fnv(fnv(LF_FNV_SEED, h->method), " "), h->uri); }
+
+/* How well held front event p fits back event ev (rank 3 the same request or name, 2 a connection to the
+ * server the name is published to, 1 timing alone, 0 not at all). name is ev's name_of, nh its hash, rh
+ * ev's req_hash (http); held names are name_of their events too, so that equal names are equal bytes. */
+static int stitch_rank(const struct pend *p, const struct lf_event *ev, const char *name, uint64_t nh, uint64_t rh,
+                       int server, int generic)
+{
+    if (ev->type == LF_EV_HTTP) {
+        const struct lf_ev_http *x = &ev->u.http, *y = &p->ev.u.http;
+        if (p->req_hash != rh || strcmp(x->method, y->method) != 0 || strcmp(x->uri, y->uri) != 0)
+            return 0;
+        if (x->host[0] && y->host[0] && (p->name_hash != nh || strcmp(name, p->name) != 0))
+            return 0;
+        return 3;
+    }
+    if (ev->type == LF_EV_TLS) {
+        if (name[0] && !generic && p->name_hash == nh && strcmp(name, p->name) == 0)
+            return 3;
+        if (server >= 0 && p->named == server)
+            return 2;
+        if (server >= 0)
+            return 1; /* by timing alone: proxies often send no SNI upstream */
+    }
+    return 0;
+}
+
+/* The best front event: the highest rank, then the nearest before ev, then the earliest held. Newest first,
+ * and while the queue is in time order, only as far back as that can still change the answer. */
 static long stitch_candidate(struct lf_analysis *an, const struct lf_event *ev, int server, int exclude_listener_ip)
 {
     long best = -1;
@@ -407,32 +485,30 @@ static long stitch_candidate(struct lf_analysis *an, const struct lf_event *ev, 
     lf_time best_dt = 0;
     char name[256];
     name_of(ev, name, sizeof name);
+    uint64_t nh = fnv(LF_FNV_SEED, name), rh = ev->type == LF_EV_HTTP ? req_hash(&ev->u.http) : 0;
     /* the proxy may name every back leg after the server: then the SNI says nothing of the front leg */
     int generic = ev->type == LF_EV_TLS && server >= 0 && lf_strcaseeq(name, an->model.servers[server].fqdn);
-    for (size_t i = 0; i < an->count; i++) {
-        struct pend *p = ring(an, i);
+    int ordered = an->descents == 0, l = open_list(ev->type);
+    if (l < 0)
+        return -1;
+    for (int slot = an->open_last[l], prev; slot >= 0; slot = prev) {
+        struct pend *p = &an->hold[slot];
+        prev = p->oprev;
+        lf_time dt = ev->ts - p->ts;
+        if (ordered && (dt > STITCH_WINDOW_US || (best_rank == 3 && dt > best_dt)))
+            break; /* everything older is further away */
         /* a front request an IIS line was stitched to is the back leg's, when the capture shows that */
-        if (p->side != LF_SIDE_FRONT || (p->stitched && !p->partner_iis) || p->ev.type != ev->type)
+        if (!is_open(p)) {
+            open_del(an, p);
+            continue;
+        }
+        if (dt < 0 || dt > STITCH_WINDOW_US)
             continue;
         if (exclude_listener_ip && lf_addr_equal(&p->ev.server, &ev->server))
             continue;
-        lf_time dt = ev->ts - p->ev.ts;
-        if (dt < 0 || dt > STITCH_WINDOW_US)
-            continue;
-        int rank = 0;
-        if (ev->type == LF_EV_HTTP) {
-            if (http_same_request(ev, &p->ev))
-                rank = 3;
-        } else if (ev->type == LF_EV_TLS) {
-            if (name[0] && lf_strcaseeq(name, p->name) && !generic)
-                rank = 3;
-            else if (server >= 0 && p->named == server)
-                rank = 2;
-            else if (server >= 0)
-                rank = 1; /* by timing alone: proxies often send no SNI upstream */
-        }
-        if (rank > best_rank || (rank && rank == best_rank && dt < best_dt)) {
-            best = (long)i;
+        int rank = stitch_rank(p, ev, name, nh, rh, server, generic);
+        if (rank > best_rank || (rank && rank == best_rank && dt <= best_dt)) {
+            best = (long)pos_of(an, p);
             best_rank = rank;
             best_dt = dt;
         }
@@ -473,13 +549,11 @@ static struct pend *pend_by_uid(struct lf_analysis *an, uint64_t uid)
     return p->uid == uid ? p : NULL;
 }
 
-static uint64_t fnv(uint64_t h, const char *s) { return lf_fnv(h, s, strlen(s)); }
-
 static void req_keys(const struct lf_event *ev, struct reqkey *k)
 {
     const struct lf_ev_http *h = &ev->u.http;
     char host[256];
-    k->key = fnv(fnv(fnv(LF_FNV_SEED, h->method), " "), h->uri);
+    k->key = req_hash(h);
     k->host = 0;
     if (h->host[0]) {
         name_of(ev, host, sizeof host);
@@ -1809,6 +1883,8 @@ static void release_one(struct lf_analysis *an)
     pthread_mutex_unlock(&m->lock);
 
     forward(an, ev);
+    an->descents -= p->descent;
+    open_del(an, p);
     an->head = (an->head + 1) % HOLD;
     an->count--;
 }
@@ -1829,6 +1905,7 @@ struct lf_analysis *lf_analysis_new(const struct lf_topology *topo)
 {
     struct lf_analysis *an = lf_xcalloc(1, sizeof *an);
     an->hold = lf_xcalloc(HOLD, sizeof *an->hold);
+    an->open_first[0] = an->open_first[1] = an->open_last[0] = an->open_last[1] = -1;
     an->conns = lf_xcalloc(CONN_SLOTS, sizeof *an->conns);
     an->reqs = lf_xcalloc(REQ_SLOTS, sizeof *an->reqs);
     an->findings = lf_findings_new();
@@ -1907,7 +1984,14 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
     if (p->extent > size)
         memset((uint8_t *)&p->ev + size, 0, p->extent - size);
     p->extent = size;
+    p->ts = ev->ts;
+    p->type = ev->type;
+    p->descent = an->count > 0 && ev->ts < ring(an, an->count - 1)->ts;
+    an->descents += p->descent;
     enrich(an, p);
+    p->name_hash = fnv(LF_FNV_SEED, p->name);
+    p->req_hash = ev->type == LF_EV_HTTP ? req_hash(&ev->u.http) : 0;
+    open_add(an, p);
     an->count++;
     if (ev->type == LF_EV_HTTP && !is_iis(ev) && (p->side == LF_SIDE_FRONT || p->server >= 0)) {
         if (p->side == LF_SIDE_BACK)

@@ -5,9 +5,13 @@
  * a bounded writer, so an event never produces half an object.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "lyncflow/iislog.h"
 #include "lyncflow/sinks.h"
@@ -41,8 +45,11 @@ static char *dec(char out[20], unsigned long long v)
     return p;
 }
 
-/* `,"k":` (no comma before the first key), bounds checked once. */
-static void jw_key(struct jw *w, const char *k)
+/* `,"k":` (no comma before the first key), bounds checked once. Inlined into every writer below, and
+ * they into their callers, so that the length of a literal key is known when compiling. */
+#define JW_INLINE static inline __attribute__((always_inline))
+
+JW_INLINE void jw_key(struct jw *w, const char *k)
 {
     size_t n = strlen(k);
     if (w->overflow || w->len + n + 4 >= w->size) {
@@ -61,12 +68,57 @@ static void jw_key(struct jw *w, const char *k)
     w->len = (size_t)(p - w->buf);
 }
 
-static void jw_str(struct jw *w, const char *k, const char *v)
+/* How many of the n bytes at s are printable ASCII other than '"' and '\\': what a string value holds as it is. */
+static size_t plain_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i lo = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f), quote = _mm_set1_epi8('"'),
+                  bsl = _mm_set1_epi8('\\');
+    for (;;) {
+        __m128i x;
+        unsigned valid = 0xffff;
+        if (i + 16 <= n) {
+            x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        } else if (i < n) { /* the last bytes, from a copy: never read past the string */
+            unsigned char t[16] = {0};
+            memcpy(t, s + i, n - i);
+            x = _mm_loadu_si128((const __m128i *)(const void *)t);
+            valid = (1u << (n - i)) - 1;
+        } else {
+            return n;
+        }
+        /* signed: bytes from 0x80 up are negative, below 0x20 too */
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(x, lo), _mm_cmpeq_epi8(x, del)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bsl)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(bad) & valid;
+        if (mask)
+            return i + (size_t)__builtin_ctz(mask);
+        i += 16;
+    }
+#else
+    while (i < n && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
+#endif
+}
+
+/* A quoted, escaped string value. */
+static void jw_val(struct jw *w, const char *v)
 {
     static const char hex[] = "0123456789abcdef";
-    jw_key(w, k);
+    size_t n = strlen(v), plain = plain_prefix((const unsigned char *)v, n);
+    if (plain == n && !w->overflow && w->len + n + 2 < w->size) {
+        char *o = w->buf + w->len;
+        *o++ = '"';
+        memcpy(o, v, n);
+        o[n] = '"';
+        w->len += n + 2;
+        return;
+    }
     jw_raw(w, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+    jw_raw(w, v, plain);
+    for (const unsigned char *p = (const unsigned char *)v + plain; *p; p++) {
         char esc[7];
         const unsigned char *run = p;
         while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
@@ -104,46 +156,68 @@ static void jw_str(struct jw *w, const char *k, const char *v)
     jw_raw(w, "\"", 1);
 }
 
-static void jw_opt_str(struct jw *w, const char *k, const char *v)
+JW_INLINE void jw_str(struct jw *w, const char *k, const char *v)
+{
+    jw_key(w, k);
+    jw_val(w, v);
+}
+
+JW_INLINE void jw_opt_str(struct jw *w, const char *k, const char *v)
 {
     if (v[0])
         jw_str(w, k, v);
 }
 
-static void jw_u64(struct jw *w, const char *k, unsigned long long v)
+static void jw_u64_val(struct jw *w, unsigned long long v)
 {
     char d[20];
     const char *p = dec(d, v);
-    jw_key(w, k);
     jw_raw(w, p, (size_t)(d + sizeof d - p));
 }
 
-static void jw_bool(struct jw *w, const char *k, int v)
+JW_INLINE void jw_u64(struct jw *w, const char *k, unsigned long long v)
+{
+    jw_key(w, k);
+    jw_u64_val(w, v);
+}
+
+JW_INLINE void jw_bool(struct jw *w, const char *k, int v)
 {
     jw_key(w, k);
     jw_raw(w, v ? "true" : "false", v ? 4 : 5);
 }
 
-static void jw_time(struct jw *w, const char *k, lf_time t)
+/* Seconds with six decimals: "-12.000034". */
+static void jw_time_val(struct jw *w, lf_time t)
 {
-    char d[20], frac[7];
+    char d[28];
     unsigned long long u = t < 0 ? 0 - (unsigned long long)t : (unsigned long long)t;
     unsigned long long us = u % 1000000;
-    for (int i = 6; i > 0; i--, us /= 10)
-        frac[i] = (char)('0' + us % 10);
-    frac[0] = '.';
-    const char *p = dec(d, u / 1000000);
-    jw_key(w, k);
+    char *p = d + sizeof d;
+    for (int i = 0; i < 6; i++, us /= 10)
+        *--p = (char)('0' + us % 10);
+    *--p = '.';
+    unsigned long long sec = u / 1000000;
+    do {
+        *--p = (char)('0' + sec % 10);
+        sec /= 10;
+    } while (sec);
     if (t < 0)
-        jw_raw(w, "-", 1);
+        *--p = '-';
     jw_raw(w, p, (size_t)(d + sizeof d - p));
-    jw_raw(w, frac, sizeof frac);
+}
+
+JW_INLINE void jw_time(struct jw *w, const char *k, lf_time t)
+{
+    jw_key(w, k);
+    jw_time_val(w, t);
 }
 
 static void jw_addr(struct jw *w, const char *k, const struct lf_addr *a)
 {
     char buf[64];
-    jw_str(w, k, lf_addr_format(a, buf, sizeof buf));
+    jw_key(w, k);
+    jw_val(w, lf_addr_format(a, buf, sizeof buf));
 }
 
 static const char *type_name(int t)
@@ -219,7 +293,12 @@ static void tls_json(struct jw *w, const struct lf_event *ev)
     jw_str(w, "version", tls_version_name(t->version, vb, sizeof vb));
     jw_str(w, "alpn", t->alpn);
     if (t->cipher) {
-        snprintf(cb, sizeof cb, "0x%04x", t->cipher);
+        static const char hex[] = "0123456789abcdef";
+        cb[0] = '0';
+        cb[1] = 'x';
+        for (int i = 0; i < 4; i++)
+            cb[2 + i] = hex[(t->cipher >> (12 - 4 * i)) & 15];
+        cb[6] = 0;
         jw_str(w, "cipher", cb);
     } else {
         jw_str(w, "cipher", "");

@@ -709,6 +709,73 @@ static void test_held_events_come_out_clean(void **state)
     run_free(r);
 }
 
+static const struct lf_event *by_flow(const struct run *r, uint64_t flow)
+{
+    for (size_t i = 0; i < r->keep.n; i++)
+        if (r->keep.ev[i].flow_id == flow && r->keep.ev[i].type != LF_EV_FLOW)
+            return &r->keep.ev[i];
+    fail_msg("no event of flow %llu", (unsigned long long)flow);
+    return NULL;
+}
+
+/* Which held front connection a proxy's connection is stitched to: the same name first, then one named to
+ * the server, then timing alone; among equals the nearest before it, then the earliest held; a front
+ * already stitched is never taken twice; events that arrive out of time order change none of that. */
+static void test_stitch_choice(void **state)
+{
+    (void)state;
+    struct run *r = run_new(1);
+    const char *F = "feweb.contoso.com", *D = "dirweb.contoso.com", *C = "198.51.100.7:5000", *P = PROXY ":40000";
+    lf_time t = r->t;
+    /* nearest first, then the one left */
+    send_tls(r, t, 1, C, L_DIR, F);
+    send_tls(r, t + 1000, 2, C, L_FE, F);
+    send_tls(r, t + 1500, 3, C, L_DIR, D); /* another name: nearer, never taken while a same-name one is open */
+    send_tls(r, t + 2000, 101, P, FE_ADDR, F);
+    send_tls(r, t + 3000, 102, P, FE_ADDR, F);
+    send_tls(r, t + 4000, 103, P, FE_ADDR, F); /* no open front of that name: by timing, the dirweb one */
+    send_tls(r, t + 4500, 104, P, FE_ADDR, F); /* nothing open at all */
+    /* a tie in time: the earliest held */
+    t += 10000;
+    send_tls(r, t, 4, C, L_FE, F);
+    send_tls(r, t, 5, C, L_DIR, F);
+    send_tls(r, t + 1000, 105, P, FE_ADDR, F);
+    /* no name upstream: one named to the server beats a nearer one that is not */
+    t += 10000;
+    send_tls(r, t, 6, C, L_DIR, D);
+    send_tls(r, t + 100, 7, C, L_FE, F);
+    send_tls(r, t + 1000, 106, P, DIR_ADDR, "");
+    /* out of time order: a late front 3 s older than the newest, after a front of the back leg's name */
+    t += 10000;
+    send_tls(r, t, 8, C, L_FE, F);
+    send_tls(r, t - 3000000, 9, C, L_DIR, "lyncdiscover.contoso.com");
+    send_tls(r, t + 1000, 107, P, FE_ADDR, F);
+    send_tls(r, t + 1100, 10, C, L_DIR, F);
+    send_tls(r, t + 900, 11, C, L_FE, F); /* older than the one before it, and further from 108 */
+    send_tls(r, t + 1200, 108, P, FE_ADDR, F);
+    finish(r);
+    static const struct {
+        uint64_t back;
+        const char *listener;
+    } want[] = {{101, "public-fe"}, {102, "public-dir"}, {103, "public-dir"}, {104, ""}, {105, "public-fe"},
+                {106, "public-dir"}, {107, "public-fe"}, {108, "public-dir"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const struct lf_event *b = by_flow(r, want[i].back);
+        if (strcmp(b->listener, want[i].listener) != 0)
+            fail_msg("back %llu: listener '%s', want '%s'", (unsigned long long)want[i].back, b->listener,
+                     want[i].listener);
+        assert_int_equal(b->stitched, want[i].listener[0] != 0);
+    }
+    static const struct {
+        uint64_t front;
+        int stitched;
+    } fronts[] = {{1, 1}, {2, 1}, {3, 1}, {4, 1}, {5, 0}, {6, 1}, {7, 0}, {8, 1}, {9, 0}, {10, 1}, {11, 0}};
+    for (size_t i = 0; i < sizeof fronts / sizeof fronts[0]; i++)
+        if (by_flow(r, fronts[i].front)->stitched != fronts[i].stitched)
+            fail_msg("front %llu: stitched %d", (unsigned long long)fronts[i].front, !fronts[i].stitched);
+    run_free(r);
+}
+
 /* ---- findings: each triggered, and not by the healthy run ---- */
 
 static void test_director_unpublished(void **state)
@@ -1131,6 +1198,7 @@ int main(void)
         cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_late_event_order),
         cmocka_unit_test(test_held_events_come_out_clean),
+        cmocka_unit_test(test_stitch_choice),
         cmocka_unit_test(test_requests_through_stitched_connection),
         cmocka_unit_test(test_flow_roles),
         cmocka_unit_test(test_director_unpublished),
