@@ -217,8 +217,8 @@ static struct http_req *req_push(struct http_state *st, struct lf_flowctx *fc, l
     }
     struct http_req *r = req_at(st, st->qlen);
     st->qlen++;
-    memset(r, 0, sizeof *r);
-    lf_event_init(&r->ev, LF_EV_HTTP, ts);
+    lf_event_start(&r->ev, LF_EV_HTTP, ts);
+    r->head = r->connect = r->orphan = 0;
     r->seq = ++st->next_seq;
     return r;
 }

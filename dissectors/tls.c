@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,8 @@ enum {
     EXT_ECH = 0xfe0d,
 };
 enum { INNER_UNDECIDED = 0, INNER_CHOSEN, INNER_NONE };
+
+#define TLS_FSZ(f) sizeof(((struct lf_ev_tls *)0)->f)
 
 /* SHA-256("HelloRetryRequest"), the ServerHello.random of a HelloRetryRequest (RFC 8446 4.1.3). */
 static const uint8_t hrr_random[32] = {
@@ -145,9 +148,21 @@ static enum lf_probe tls_probe(const uint8_t *data, size_t len, enum lf_dir dir)
     return rlen > 0 && rlen <= TLS_REC_MAX ? LF_PROBE_YES : LF_PROBE_NO;
 }
 
+/* The certificate's text fields of the pending event (1.6 KB of its 2 KB):
+ * written, whole, only when a certificate was parsed (cert_seen), so a new
+ * state leaves them unset and emit_event sends zeros in their place. */
+#define CERT_TEXT_AT offsetof(struct lf_ev_tls, cert_subject)
+#define CERT_TEXT_END offsetof(struct lf_ev_tls, cert_not_before)
+_Static_assert(CERT_TEXT_END - CERT_TEXT_AT < TLS_FSZ(cert_subject) + TLS_FSZ(cert_issuer) + TLS_FSZ(cert_san) +
+                                                  TLS_FSZ(cert_sha256) + 8,
+               "only the certificate's text fields lie between cert_subject and cert_not_before");
+
 static void *tls_state_new(struct lf_flowctx *fc)
 {
-    struct tls_state *st = lf_xcalloc(1, sizeof *st);
+    struct tls_state *st = lf_xmalloc(sizeof *st);
+    size_t at = offsetof(struct tls_state, tls) + CERT_TEXT_AT, end = offsetof(struct tls_state, tls) + CERT_TEXT_END;
+    memset(st, 0, at);
+    memset((char *)st + end, 0, sizeof *st - end);
     st->dec = lf_tlsdec_new(fc->eng ? fc->eng->keys : NULL);
     if (st->dec)
         st->plain = lf_xmalloc(TLS_REC_MAX);
@@ -484,10 +499,24 @@ static void key_u16(struct fp_key *k, uint16_t v)
     key_put(k, b, 2);
 }
 
-/* GREASE values (0x?a?a, both bytes equal) of a list in the key, folded to 0x0a0a. */
+/* GREASE values (0x?a?a, both bytes equal) of a list in the key, folded to
+ * 0x0a0a. Eight bytes at a time are passed over when none of their bytes
+ * ends in the nibble a. */
 static void key_fold(uint8_t *o, size_t n)
 {
-    for (size_t i = 0; i + 1 < n; i += 2)
+    const uint64_t ones = 0x0101010101010101ULL, nib = 0x0f0f0f0f0f0f0f0fULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, o + i, 8);
+        uint64_t x = (w & nib) ^ (0x0a * ones); /* a zero byte: a byte ending in a */
+        if (!((x - ones) & ~x & (0x80 * ones)))
+            continue;
+        for (size_t j = i; j < i + 8; j += 2)
+            if ((o[j] & 0x0f) == 0x0a && o[j] == o[j + 1])
+                o[j] = o[j + 1] = 0x0a;
+    }
+    for (; i + 1 < n; i += 2)
         if ((o[i] & 0x0f) == 0x0a && o[i] == o[i + 1])
             o[i] = o[i + 1] = 0x0a;
 }
@@ -778,7 +807,6 @@ static lf_time asn1_time(const ASN1_TIME *a)
     return (lf_time)timegm(&tm) * 1000000;
 }
 
-#define TLS_FSZ(f) sizeof(((struct lf_ev_tls *)0)->f)
 #define CERT_CACHE 32 /* distinct leaf certificates remembered */
 #define CERT_CACHE_MAX 8192
 
@@ -996,7 +1024,7 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
         return;
     st->emitted = 1;
     struct lf_event ev;
-    lf_event_init(&ev, LF_EV_TLS, st->ts ? st->ts : fc->ts);
+    lf_event_start(&ev, LF_EV_TLS, st->ts ? st->ts : fc->ts);
     struct lf_ev_tls *t = &st->tls;
     ev.flow_id = fc->flow_id;
     ev.client = st->swapped ? fc->server : fc->client;
@@ -1005,6 +1033,8 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
     t->decrypting = st->dec && (st->decrypted_any || lf_tlsdec_has_keys(st->dec));
     t->decrypt_failures = st->failures;
     ev.u.tls = *t;
+    if (!st->cert_seen) /* the state never set them */
+        memset((char *)&ev.u.tls + CERT_TEXT_AT, 0, CERT_TEXT_END - CERT_TEXT_AT);
     lf_emit(fc->eng, &ev);
     /* the handshake is over: its buffers come back, allocated again only for a
      * later message that spans records (TLS 1.3 KeyUpdate, tickets) */

@@ -7,6 +7,7 @@
 #include "lyncflow/util.h"
 
 #define SLAB_FLOWS 1024
+#define MIN_BUCKETS ((size_t)1024)
 #define MAX_BUCKETS ((size_t)1 << 24)
 
 struct lru {
@@ -15,7 +16,7 @@ struct lru {
 
 struct lf_flowtab {
     struct lf_flow **buckets;
-    size_t nbuckets, max_flows, count, allocated;
+    size_t nbuckets, max_buckets, max_flows, count, allocated;
     struct lf_flow **slabs;
     size_t nslabs;
     struct lf_flow *free_list;
@@ -34,9 +35,10 @@ struct lf_flowtab *lf_flowtab_new(size_t max_flows, struct lf_reasm *r, struct l
     if (max_flows == 0)
         max_flows = 1;
     t->max_flows = max_flows;
-    t->nbuckets = 64;
-    while (t->nbuckets < max_flows && t->nbuckets < MAX_BUCKETS)
-        t->nbuckets <<= 1;
+    t->max_buckets = 64;
+    while (t->max_buckets < max_flows && t->max_buckets < MAX_BUCKETS)
+        t->max_buckets <<= 1;
+    t->nbuckets = t->max_buckets < MIN_BUCKETS ? t->max_buckets : MIN_BUCKETS;
     t->buckets = lf_xcalloc(t->nbuckets, sizeof *t->buckets);
     t->reasm = r;
     t->stats = stats;
@@ -60,38 +62,34 @@ void lf_flowtab_free(struct lf_flowtab *t)
 
 size_t lf_flowtab_count(const struct lf_flowtab *t) { return t->count; }
 
-static uint32_t mix(uint32_t h, uint32_t v)
+/* An endpoint's hash: its address (IPv4: the first 4 bytes only) and port, a multiply per 8 bytes. */
+static inline uint64_t ep_hash(const struct lf_addr *a)
 {
-    h ^= v;
-    h *= 0x01000193u;
-    h ^= h >> 15;
-    return h;
-}
-
-static uint32_t ep_hash(const struct lf_addr *a)
-{
-    uint32_t h = 0x811c9dc5u;
-    size_t n = a->family == 4 ? 4 : 16;
-    for (size_t i = 0; i < n; i += 4)
-        h = mix(h, (uint32_t)a->ip[i] | (uint32_t)a->ip[i + 1] << 8 | (uint32_t)a->ip[i + 2] << 16 |
-                       (uint32_t)a->ip[i + 3] << 24);
-    return mix(h, a->port);
+    uint64_t lo = 0, hi = 0;
+    if (a->family == 4) {
+        uint32_t v4;
+        memcpy(&v4, a->ip, 4);
+        lo = v4;
+    } else {
+        memcpy(&lo, a->ip, 8);
+        memcpy(&hi, a->ip + 8, 8);
+    }
+    uint64_t h = (lo ^ ((uint64_t)a->port << 48 | a->family)) * 0x9e3779b97f4a7c15ULL;
+    h ^= hi * 0xc2b2ae3d27d4eb4fULL;
+    return h ^ (h >> 31);
 }
 
 /* The same for both directions: the endpoints' hashes are added. */
-static uint32_t tuple_hash(uint8_t proto, const struct lf_addr *a, const struct lf_addr *b)
+static inline uint32_t tuple_hash(uint8_t proto, const struct lf_addr *a, const struct lf_addr *b)
 {
-    uint32_t h = mix(ep_hash(a) + ep_hash(b), proto);
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    return h;
+    uint64_t h = (ep_hash(a) + ep_hash(b) + proto) * 0xff51afd7ed558ccdULL;
+    return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
 /* lf_addr_equal with the sizes known, so the compiler compares words. */
-static int ep_equal(const struct lf_addr *a, const struct lf_addr *b)
+static inline int ep_equal(const struct lf_addr *a, const struct lf_addr *b)
 {
-    if (a->family != b->family || a->port != b->port)
+    if (a->port != b->port || a->family != b->family)
         return 0;
     return a->family == 4 ? memcmp(a->ip, b->ip, 4) == 0 : memcmp(a->ip, b->ip, 16) == 0;
 }
@@ -218,6 +216,26 @@ static int sender_is_client(const struct lf_pkt *p)
     return 1;
 }
 
+/* Twice the buckets: every chain is split by the next bit of its flows' hashes. */
+static void grow(struct lf_flowtab *t)
+{
+    size_t n = t->nbuckets * 2;
+    struct lf_flow **b = lf_xcalloc(n, sizeof *b);
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        struct lf_flow *f = t->buckets[i];
+        while (f) {
+            struct lf_flow *next = f->hnext;
+            struct lf_flow **head = &b[f->hash & (n - 1)];
+            f->hnext = *head;
+            *head = f;
+            f = next;
+        }
+    }
+    free(t->buckets);
+    t->buckets = b;
+    t->nbuckets = n;
+}
+
 static struct lf_flow *create(struct lf_flowtab *t, const struct lf_pkt *p, uint32_t h, lf_time ts)
 {
     if (t->count >= t->max_flows)
@@ -235,6 +253,8 @@ static struct lf_flow *create(struct lf_flowtab *t, const struct lf_pkt *p, uint
         f->srv = p->src;
     }
     f->first = f->last = ts;
+    if (t->count * 2 >= t->nbuckets && t->nbuckets < t->max_buckets)
+        grow(t);
     size_t b = h & (t->nbuckets - 1);
     f->hnext = t->buckets[b];
     t->buckets[b] = f;

@@ -3,7 +3,10 @@
  * Ownership: the table owns every struct lf_flow. Flow slots are allocated in
  * slabs the first time they are needed, up to max_flows, and recycled through
  * a free list, so a run allocates nothing per packet once it reached its
- * working size. The bucket array is allocated at creation. A flow's dissector
+ * working size. The bucket array starts small and doubles whenever the open
+ * flows reach half its buckets (up to the power of two at or above max_flows),
+ * so a table holding few flows stays in cache; it too is allocated only while
+ * the table grows to its working size. A flow's dissector
  * state, its two lf_bytebufs and its two streams' queued chunks are freed by
  * the table when the flow ends (through the dissector's state_free and
  * lf_stream_release), after the end callback ran.
@@ -46,28 +49,32 @@ enum lf_flow_list { LF_LIST_TCP = 0, LF_LIST_UDP, LF_LIST_CLOSED, LF_LIST_N };
 enum lf_dis_state { LF_DSTATE_PROBING = 0, LF_DSTATE_ATTACHED, LF_DSTATE_NONE };
 
 struct lf_flow {
-    struct lf_flow *hnext, *lprev, *lnext; /* bucket chain, LRU list */
-    uint64_t id;
-    struct lf_addr cli, srv;
-    lf_time first, last, closed_at;
-    uint64_t pkts[2], bytes[2]; /* index enum lf_dir */
+    /* what every packet reads first, in one cache line: lookup, state, time */
+    struct lf_flow *hnext;     /* bucket chain */
     uint32_t hash;
-    uint32_t isn[2];
     uint8_t proto;             /* 6 or 17 */
+    uint8_t closed;            /* 0 open, 1 FIN both ways, 2 RST */
+    uint8_t dis_state;         /* enum lf_dis_state; dissection, driven by the engine */
     uint8_t list;              /* enum lf_flow_list */
+    struct lf_addr cli, srv;
+    lf_time last;
+    /* counters, LRU list, TCP state */
+    struct lf_flow *lprev, *lnext;
+    uint64_t pkts[2], bytes[2]; /* index enum lf_dir */
+    uint64_t id;
+    lf_time first, closed_at;
+    uint32_t isn[2];
     uint8_t syn[2], fin[2];    /* SYN, FIN seen per direction */
     uint8_t syn_seen;          /* the client's SYN was captured */
-    uint8_t closed;            /* 0 open, 1 FIN both ways, 2 RST */
     uint8_t rst_from;          /* 'c' or 's' */
     uint8_t in_use;
+    uint8_t probe_no[2];       /* direction answered NO to every probe */
+    uint8_t reprobe[2];        /* times a direction was probed again (engine.c REPROBE_MAX) */
     uint32_t gaps;             /* reassembly holes reported, both directions */
     struct lf_stream st[2];
     /* dissection, driven by the engine; freed by the table */
     const struct lf_dissector *dis;
     void *dis_st;
-    uint8_t dis_state;         /* enum lf_dis_state */
-    uint8_t probe_no[2];       /* direction answered NO to every probe */
-    uint8_t reprobe[2];        /* times a direction was probed again (engine.c REPROBE_MAX) */
     struct lf_bytebuf buf[2];
 };
 
