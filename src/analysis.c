@@ -40,6 +40,7 @@
 #define FINDINGS_EVERY_US (5 * 1000000LL)
 #define MAX_SINKS 8
 #define EDGE_IPS 16
+#define EDGE_INDEX (2 * LF_MODEL_MAX_CLIENT_EDGES)
 #define REQ_SLOTS 8192       /* recent capture requests an IIS line may match */
 #define IIS_TOL_US (1000000LL)  /* the servers' clocks against the capture's */
 #define IIS_TIE_US (10000LL)    /* sub-second logs: requests this much nearer than the nearest are a tie */
@@ -150,6 +151,8 @@ struct lf_analysis {
     struct lf_addr edge_net[LF_MODEL_MAX_CLIENT_EDGES];
     struct lf_addr edge_ips[LF_MODEL_MAX_CLIENT_EDGES][EDGE_IPS];
     int edge_nips[LF_MODEL_MAX_CLIENT_EDGES];
+    uint16_t edge_index[EDGE_INDEX]; /* client edges by listener and network: 1-based, 0 empty (open addressing) */
+    size_t held_iis;                 /* IIS lines in the hold queue */
     uint8_t path_failing[LF_MODEL_MAX_PATHS]; /* a failure was observed on the path */
     /* sign-ins by client address: the newest of a hash bucket, and each one's predecessor there (1-based) */
     uint32_t client_last[CLIENT_BUCKETS];
@@ -1515,14 +1518,21 @@ static void client_edge(struct lf_analysis *an, const struct lf_addr *client, in
     struct lf_model *m = &an->model;
     struct lf_addr net;
     net_of(client, &net);
-    int i;
-    for (i = 0; i < m->nclient_edges; i++)
-        if (m->client_edges[i].listener == listener && lf_ip_equal(&an->edge_net[i], &net))
+    int i = -1;
+    uint64_t h = lf_fnv(lf_fnv(LF_FNV_SEED, &listener, sizeof listener), net.ip, sizeof net.ip) ^ net.family;
+    size_t b = (size_t)(h % EDGE_INDEX);
+    for (; an->edge_index[b]; b = (b + 1) % EDGE_INDEX) {
+        int k = an->edge_index[b] - 1;
+        if (m->client_edges[k].listener == listener && lf_ip_equal(&an->edge_net[k], &net)) {
+            i = k;
             break;
-    if (i == m->nclient_edges) {
+        }
+    }
+    if (i < 0) {
         if (m->nclient_edges == LF_MODEL_MAX_CLIENT_EDGES)
             return;
-        m->nclient_edges++;
+        i = m->nclient_edges++;
+        an->edge_index[b] = (uint16_t)(i + 1);
         memset(&m->client_edges[i], 0, sizeof m->client_edges[i]);
         m->client_edges[i].listener = listener;
         an->edge_net[i] = net;
@@ -1884,6 +1894,7 @@ static void release_one(struct lf_analysis *an)
 
     forward(an, ev);
     an->descents -= p->descent;
+    an->held_iis -= (size_t)from_iis;
     open_del(an, p);
     an->head = (an->head + 1) % HOLD;
     an->count--;
@@ -1993,6 +2004,7 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
     p->req_hash = ev->type == LF_EV_HTTP ? req_hash(&ev->u.http) : 0;
     open_add(an, p);
     an->count++;
+    an->held_iis += (size_t)is_iis(ev);
     if (ev->type == LF_EV_HTTP && !is_iis(ev) && (p->side == LF_SIDE_FRONT || p->server >= 0)) {
         if (p->side == LF_SIDE_BACK)
             an->back_http[p->server] = 1;
@@ -2000,7 +2012,8 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
             rec_add(an, p);
     }
     stitch(an, p);
-    stitch_front_late(an, p);
+    if (an->held_iis)
+        stitch_front_late(an, p);
     enrich_fields(an, p);
     pthread_mutex_unlock(&an->model.lock);
     /* the caller sees the enrichment known so far */

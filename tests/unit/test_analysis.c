@@ -776,6 +776,58 @@ static void test_stitch_choice(void **state)
     run_free(r);
 }
 
+/* Client edges: one per listener and client network, found again however many there are, none past the
+ * model's limit, and the ones made keep counting after it is reached. */
+static void test_client_edges(void **state)
+{
+    (void)state;
+    struct run *r = run_new(1);
+    char cli[64];
+    uint64_t flow = 1;
+    lf_time t = r->t;
+    /* 30 networks, 10 clients each, to both listeners */
+    for (int round = 0; round < 2; round++)
+        for (int net = 0; net < 30; net++)
+            for (int host = 1; host <= 10; host++) {
+                snprintf(cli, sizeof cli, "198.%d.%d.%d:50000", 18 + net / 10, net, host);
+                send_tls(r, t, flow++, cli, round ? L_FE : L_DIR, round ? "feweb.contoso.com" : "dirweb.contoso.com");
+                t += 10;
+            }
+    /* the first network again, to the director's listener */
+    send_tls(r, t, flow++, "198.18.0.1:50001", L_DIR, "dirweb.contoso.com");
+    /* 300 more networks, one client each: the model keeps 256 edges */
+    for (int net = 0; net < 300; net++) {
+        snprintf(cli, sizeof cli, "203.0.%d.%d:50000", net % 250, 1 + net / 250);
+        if (net >= 250)
+            snprintf(cli, sizeof cli, "192.0.%d.1:50000", net - 250);
+        send_tls(r, t, flow++, cli, L_DIR, "dirweb.contoso.com");
+        t += 10;
+    }
+    /* an edge made before the limit still counts */
+    send_tls(r, t, flow++, "198.19.10.3:50002", L_FE, "feweb.contoso.com");
+    finish(r);
+    const struct lf_model *m = lf_analysis_model(r->an);
+    assert_int_equal(m->nclient_edges, LF_MODEL_MAX_CLIENT_EDGES);
+    for (int i = 0; i < 60; i++) {
+        const struct lf_client_edge *e = &m->client_edges[i];
+        int net = i % 30;
+        char want[64];
+        snprintf(want, sizeof want, "198.%d.%d.0/24 (10 clients)", 18 + net / 10, net);
+        assert_string_equal(e->clients, want);
+        assert_int_equal(e->listener, i < 30 ? 0 : 1);
+        assert_int_equal(e->clients_n, 10);
+        uint64_t extra = (i == 0) || (i == 30 + 10);
+        assert_int_equal(e->connections, 10 + extra);
+    }
+    for (int i = 60; i < LF_MODEL_MAX_CLIENT_EDGES; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "203.0.%d.1", i - 60);
+        assert_string_equal(m->client_edges[i].clients, want);
+        assert_int_equal(m->client_edges[i].connections, 1);
+    }
+    run_free(r);
+}
+
 /* ---- findings: each triggered, and not by the healthy run ---- */
 
 static void test_director_unpublished(void **state)
@@ -1199,6 +1251,7 @@ int main(void)
         cmocka_unit_test(test_late_event_order),
         cmocka_unit_test(test_held_events_come_out_clean),
         cmocka_unit_test(test_stitch_choice),
+        cmocka_unit_test(test_client_edges),
         cmocka_unit_test(test_requests_through_stitched_connection),
         cmocka_unit_test(test_flow_roles),
         cmocka_unit_test(test_director_unpublished),
