@@ -986,6 +986,16 @@ static const char *step_failure(const struct lf_step *s)
     return s->failed && s->reason[0] ? s->reason : "";
 }
 
+/* Appends n bytes of s to the string of *len bytes in dst[size], as far as they fit; dst stays terminated. */
+static void append(char *dst, size_t size, size_t *len, const char *s, size_t n)
+{
+    if (*len + n > size - 1)
+        n = size - 1 - *len;
+    memcpy(dst + *len, s, n);
+    *len += n;
+    dst[*len] = 0;
+}
+
 /* Recomputes challenge/failed marks on 401s, recovered, the phase reached and
  * the verdict. reached: per model server, whether anything reached it; back
  * legs seen at all: any_back. */
@@ -1000,14 +1010,17 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
     static int latest[2 * LF_MODEL_MAX_STEPS];
     static uint64_t kh[LF_MODEL_MAX_STEPS];
     static uint8_t later_ok[LF_MODEL_MAX_STEPS], later_ticket[LF_MODEL_MAX_STEPS];
-    const size_t nslots = sizeof latest / sizeof latest[0];
+    /* at least twice as many slots as steps, a power of two: what is found does not depend on the size */
+    size_t nslots = 16;
+    while (nslots < 2 * (size_t)nsteps && nslots < sizeof latest / sizeof latest[0])
+        nslots *= 2;
     for (size_t k = 0; k < nslots; k++)
         latest[k] = -1;
     for (int i = 0; i < nsteps; i++) {
         kh[i] = step_hash(&si->steps[i]);
-        size_t slot = kh[i] % nslots;
+        size_t slot = kh[i] & (nslots - 1);
         while (latest[slot] >= 0 && !(kh[latest[slot]] == kh[i] && step_same(&si->steps[latest[slot]], &si->steps[i])))
-            slot = (slot + 1) % nslots;
+            slot = (slot + 1) & (nslots - 1);
         prev_same[i] = latest[slot];
         next_same[i] = -1;
         if (prev_same[i] >= 0)
@@ -1031,7 +1044,7 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
         int n = next_same[i];
         later_ok[i] = (uint8_t)(n >= 0 && (step_success(&si->steps[n]) || later_ok[n]));
     }
-    int director_seen = 0;
+    int director_seen = 0, loop = 0;
     for (int i = 0; i < nsteps; i++) {
         struct lf_step *s = &si->steps[i];
         if (s->role == LF_ROLE_DIRECTOR)
@@ -1068,11 +1081,11 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
                         snprintf(s->reason, sizeof s->reason, "401 loop: %d responses 401 on %.48s", run,
                                  s->service[0] ? s->service : s->what);
                     else if (s->win32_status == 2148074252u || s->ntlm_type == 3)
-                        snprintf(s->reason, sizeof s->reason, "401 logon denied (wrong user name or password)");
+                        LF_SET(s->reason, "401 logon denied (wrong user name or password)");
                     else if (s->win32_status == 2148074248u)
-                        snprintf(s->reason, sizeof s->reason, "401 invalid token (NTLM legs split)");
+                        LF_SET(s->reason, "401 invalid token (NTLM legs split)");
                     else
-                        snprintf(s->reason, sizeof s->reason, "401 unauthorized, never answered with a ticket");
+                        LF_SET(s->reason, "401 unauthorized, never answered with a ticket");
                 } else {
                     s->challenge = 1;
                 }
@@ -1094,12 +1107,25 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
         }
         if (ph == 4 && step_success(s) && !s->failed)
             home_ok = 1;
+        if (s->failed && strncmp(s->reason, "401 loop", 8) == 0)
+            loop = 1;
     }
+    si->loop_401 = (uint8_t)loop;
     LF_SET(si->phase, phase_name(max_phase));
     if (first_bad >= 0) {
         si->verdict = LF_VERDICT_FAILED;
         si->failed_step = (uint32_t)first_bad + 1;
-        snprintf(si->reason, sizeof si->reason, "step %d: %s", first_bad + 1, first_reason);
+        char num[16];
+        size_t len = 0;
+        int n = first_bad + 1, k = (int)sizeof num;
+        do {
+            num[--k] = (char)('0' + n % 10);
+            n /= 10;
+        } while (n);
+        append(si->reason, sizeof si->reason, &len, "step ", 5);
+        append(si->reason, sizeof si->reason, &len, num + k, sizeof num - (size_t)k);
+        append(si->reason, sizeof si->reason, &len, ": ", 2);
+        append(si->reason, sizeof si->reason, &len, first_reason, strlen(first_reason));
     } else if (home_ok) {
         si->verdict = LF_VERDICT_COMPLETE;
         si->failed_step = 0;
@@ -1107,8 +1133,13 @@ static void signin_eval(struct lf_analysis *an, struct lf_signin *si)
     } else {
         si->verdict = LF_VERDICT_INCOMPLETE;
         si->failed_step = 0;
-        snprintf(si->reason, sizeof si->reason, "no home-pool request%s%s", max_phase ? " after " : "",
-                 phase_name(max_phase));
+        size_t len = 0;
+        append(si->reason, sizeof si->reason, &len, "no home-pool request", 20);
+        if (max_phase) {
+            const char *ph = phase_name(max_phase);
+            append(si->reason, sizeof si->reason, &len, " after ", 7);
+            append(si->reason, sizeof si->reason, &len, ph, strlen(ph));
+        }
     }
 }
 

@@ -567,6 +567,8 @@ static void loops(struct lf_model *m)
     int reported = 0;
     for (uint32_t i = 0; i < m->nsignins && reported < MAX_RECORDS; i++) {
         const struct lf_signin *s = &m->signins[i];
+        if (!s->loop_401)
+            continue;
         for (uint32_t k = 0; k < s->nsteps; k++) {
             const struct lf_step *st = &s->steps[k];
             if (!st->failed || strncmp(st->reason, "401 loop", 8) != 0)

@@ -83,6 +83,7 @@ struct lf_signin {
     uint8_t verdict;       /* enum lf_verdict */
     uint32_t failed_step;  /* 1-based step number where it stopped, 0 none */
     char reason[256];
+    uint8_t loop_401;      /* a step failed in a 401 loop (its reason begins "401 loop"), as last judged */
 };
 
 /* A listener or server as the model knows it: configured, observed, or both. */
