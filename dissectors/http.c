@@ -274,7 +274,8 @@ static struct lf_cur trim_right(struct lf_cur c)
     return lf_cur_sub(&c, keep);
 }
 
-static int cur_eq_nocase(struct lf_cur c, const char *lit)
+/* Inline, so that strlen of the literal is known at compile time and most names are told apart by length. */
+static inline __attribute__((always_inline)) int cur_eq_nocase(struct lf_cur c, const char *lit)
 {
     return lf_cur_left(&c) == strlen(lit) && cur_prefix(c, lit, 1) == 1;
 }

@@ -1320,6 +1320,10 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
         if (own_protected(st, dir, type) || type == CT_HEARTBEAT) {
             if (type == CT_APPDATA)
                 opaque_appdata(st, fc);
+            if (left >= 5 + rlen) { /* the whole record is here: past it at once */
+                lf_cur_skip(&c, 5 + rlen);
+                continue;
+            }
             lf_cur_skip(&c, 5);
             d->rec_skip = rlen;
             continue;

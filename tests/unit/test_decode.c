@@ -509,6 +509,108 @@ static void test_ppp_hdlc_mpls_pppoe(void **state)
     check_truncations(DLT_EN10MB, &b);
 }
 
+/* Untagged Ethernet/IPv4/TCP and UDP frames take a one-pass path; the same
+ * frame behind a VLAN tag of id 0 takes the general one and must decode the
+ * same, for every byte of the headers set to values that matter and for
+ * every truncation. */
+static void eth4(struct buf *b, int udp, uint16_t ether)
+{
+    b->n = 0;
+    for (int i = 0; i < 12; i++)
+        put8(b, (uint8_t)(i + 1));
+    if (ether)
+        put16(b, ether);
+    else
+        put16(b, 0x0800);
+    if (!udp) {
+        ipv4(b, 0);
+        return;
+    }
+    put8(b, 0x45);
+    put8(b, 0);
+    put16(b, (uint16_t)(20 + 8 + PL));
+    put32(b, 0);
+    put8(b, 64);
+    put8(b, 17);
+    put16(b, 0);
+    put32(b, 0xc0000201);
+    put32(b, 0xc6336402);
+    put16(b, 5353);
+    put16(b, 53);
+    put16(b, (uint16_t)(8 + PL));
+    put16(b, 0);
+    put(b, PAYLOAD, PL);
+}
+
+static void same_as_tagged(const uint8_t *f, size_t n, const char *what, size_t at, unsigned v)
+{
+    uint8_t t[600];
+    memcpy(t, f, n < 12 ? n : 12);
+    size_t tn = n;
+    if (n > 12) {
+        static const uint8_t tag[4] = {0x81, 0x00, 0x00, 0x00};
+        memcpy(t + 12, tag, 4);
+        memcpy(t + 16, f + 12, n - 12);
+        tn = n + 4;
+    }
+    struct lf_pkt a, b;
+    enum lf_decode_status ra = lf_decode(DLT_EN10MB, f, n, &a);
+    enum lf_decode_status rb = lf_decode(DLT_EN10MB, t, tn, &b);
+    if (n <= 12) {
+        assert_int_equal(ra, LF_DEC_MALFORMED);
+        return;
+    }
+    if (ra != rb)
+        fail_msg("%s: byte %zu = 0x%02x, length %zu: %d untagged, %d tagged", what, at, v, n, ra, rb);
+    if (ra != LF_DEC_OK)
+        return;
+    int same = !memcmp(&a.src, &b.src, sizeof a.src) && !memcmp(&a.dst, &b.dst, sizeof a.dst) &&
+               a.proto == b.proto && a.frag == b.frag && a.tcp_flags == b.tcp_flags && a.vlan == b.vlan &&
+               a.seq == b.seq && a.ack == b.ack && a.paylen == b.paylen && a.paywire == b.paywire &&
+               (a.payload ? a.payload - f : -1) == (b.payload ? b.payload - t - 4 : -1);
+    if (!same)
+        fail_msg("%s: byte %zu = 0x%02x, length %zu: the fields differ", what, at, v, n);
+}
+
+static void test_fast_path_same(void **state)
+{
+    (void)state;
+    static const uint8_t values[] = {0x00, 0x01, 0x02, 0x05, 0x06, 0x08, 0x11, 0x14, 0x20, 0x29, 0x2f, 0x3f,
+                                     0x40, 0x45, 0x46, 0x4f, 0x50, 0x60, 0x7f, 0x80, 0x86, 0xdd, 0xff};
+    for (int udp = 0; udp < 2; udp++) {
+        struct buf b;
+        eth4(&b, udp, 0);
+        const char *what = udp ? "udp" : "tcp";
+        for (size_t n = 0; n <= b.n; n++)
+            same_as_tagged(b.b, n, what, 0, 0);
+        for (size_t i = 0; i < b.n; i++) {
+            if (i == 12 || i == 13) /* the Ethernet type: the tag moves it */
+                continue;
+            for (size_t k = 0; k < sizeof values + 2; k++) {
+                uint8_t m[600];
+                memcpy(m, b.b, b.n);
+                unsigned v = k < sizeof values ? values[k] : k == sizeof values ? (b.b[i] ^ 1u) : (b.b[i] ^ 0x80u);
+                m[i] = (uint8_t)v;
+                same_as_tagged(m, b.n, what, i, v);
+                same_as_tagged(m, b.n - 1, what, i, v);
+            }
+        }
+        /* the UDP tunnel ports go the general way on both */
+        if (udp) {
+            struct buf g = b;
+            g.b[14 + 20] = 2152 >> 8;
+            g.b[14 + 21] = 2152 & 0xff;
+            same_as_tagged(g.b, g.n, what, 34, 2152);
+        }
+    }
+    /* the one-pass result itself */
+    struct buf b;
+    eth4(&b, 0, 0);
+    struct lf_pkt p;
+    assert_int_equal(lf_decode(DLT_EN10MB, b.b, b.n, &p), LF_DEC_OK);
+    check_tcp4(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_udp),
         cmocka_unit_test(test_tunnels),
         cmocka_unit_test(test_ppp_hdlc_mpls_pppoe),
+        cmocka_unit_test(test_fast_path_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

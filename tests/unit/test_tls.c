@@ -535,6 +535,45 @@ static void test_alert_from_client_after_cert(void **state)
     free(sc.p);
 }
 
+/* Application data records are passed over whole when they are all there and
+ * piece by piece when split: a fatal alert after two of them is read either
+ * way, wherever the bytes are cut. */
+static void test_appdata_then_alert(void **state)
+{
+    (void)state;
+    struct blob cs = load("curl-c2s.bin"), sc = load("curl-s2c.bin");
+    uint8_t bytes[2 * 305 + 7];
+    size_t n = 0;
+    for (int r = 0; r < 2; r++) {
+        static const uint8_t hdr[] = {0x17, 0x03, 0x03, 0x01, 0x2c}; /* 300 bytes */
+        memcpy(bytes + n, hdr, 5);
+        for (int i = 0; i < 300; i++)
+            bytes[n + 5 + (size_t)i] = (uint8_t)(i * 7 + r);
+        n += 305;
+    }
+    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28}; /* fatal handshake_failure */
+    memcpy(bytes + n, alert, sizeof alert);
+    n += sizeof alert;
+    static const size_t cuts[] = {0, 1, 5, 6, 304, 305, 306, 400, 610, 611, 616};
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        struct conn *c = conn_new();
+        conn_feed(c, LF_C2S, cs.p, CURL_C2S_FIN);
+        conn_feed(c, LF_S2C, sc.p, CURL_S2C_FIN);
+        assert_int_equal(c->nev, 0);
+        conn_feed(c, LF_C2S, bytes, cuts[k]);
+        conn_feed(c, LF_C2S, bytes + cuts[k], n - cuts[k]);
+        assert_int_equal(c->nev, 1); /* sent at the first application data */
+        conn_end(c);
+        assert_false(c->left);
+        const struct lf_ev_tls *t = &c->ev[0].u.tls;
+        assert_int_equal(t->alert_from, 0); /* the alert came after the event */
+        assert_curl_cert(t);
+        conn_free(c);
+    }
+    free(cs.p);
+    free(sc.p);
+}
+
 /* TLS 1.3 (Facebook's 0xfb1a variant) from tls_2_reasms.pcapng: the
  * certificate is encrypted. */
 static void test_tls13_cert_encrypted(void **state)
@@ -1072,6 +1111,7 @@ int main(void)
         cmocka_unit_test(test_gap_resync),
         cmocka_unit_test(test_not_tls_leaves),
         cmocka_unit_test(test_fingerprint_long_lists),
+        cmocka_unit_test(test_appdata_then_alert),
     };
     return cmocka_run_group_tests_name("tls", tests, NULL, NULL);
 }
