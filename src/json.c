@@ -34,20 +34,36 @@ static void jw_raw(struct jw *w, const char *s, size_t n)
     w->len += n;
 }
 
-/* Decimal digits of v, written at the end of out[20]; returns where they start. */
-static char *dec(char out[20], unsigned long long v)
+#define JW_INLINE static inline __attribute__((always_inline))
+
+static const char digits2[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                              "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                              "8081828384858687888990919293949596979899";
+
+/* Decimal digits of v, written backwards ending before end; returns where they start. */
+JW_INLINE char *dec_at(char *end, unsigned long long v)
 {
-    char *p = out + 20;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    char *p = end;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, digits2 + 2 * d, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, digits2 + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
     return p;
 }
 
+/* Decimal digits of v, written at the end of out[20]; returns where they start. */
+static char *dec(char out[20], unsigned long long v) { return dec_at(out + 20, v); }
+
 /* `,"k":` (no comma before the first key), bounds checked once. Inlined into every writer below, and
  * they into their callers, so that the length of a literal key is known when compiling. */
-#define JW_INLINE static inline __attribute__((always_inline))
 
 JW_INLINE void jw_key(struct jw *w, const char *k)
 {
@@ -68,8 +84,9 @@ JW_INLINE void jw_key(struct jw *w, const char *k)
     w->len = (size_t)(p - w->buf);
 }
 
-/* How many of the n bytes at s are printable ASCII other than '"' and '\\': what a string value holds as it is. */
-static size_t plain_prefix(const unsigned char *s, size_t n)
+/* The first of the n bytes at s that a string value cannot hold as it is: its end (NUL), a control byte,
+ * DEL, '"', '\\' or a byte from 0x80 up; n when there is none. Reads none of the bytes past s[n - 1]. */
+static size_t first_special(const unsigned char *s, size_t n)
 {
     size_t i = 0;
 #if defined(__SSE2__)
@@ -80,7 +97,7 @@ static size_t plain_prefix(const unsigned char *s, size_t n)
         unsigned valid = 0xffff;
         if (i + 16 <= n) {
             x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        } else if (i < n) { /* the last bytes, from a copy: never read past the string */
+        } else if (i < n) { /* the last bytes, from a copy */
             unsigned char t[16] = {0};
             memcpy(t, s + i, n - i);
             x = _mm_loadu_si128((const __m128i *)(const void *)t);
@@ -88,7 +105,7 @@ static size_t plain_prefix(const unsigned char *s, size_t n)
         } else {
             return n;
         }
-        /* signed: bytes from 0x80 up are negative, below 0x20 too */
+        /* signed: bytes from 0x80 up are negative, below 0x20 (NUL too) as well */
         __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(x, lo), _mm_cmpeq_epi8(x, del)),
                                    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bsl)));
         unsigned mask = (unsigned)_mm_movemask_epi8(bad) & valid;
@@ -103,12 +120,17 @@ static size_t plain_prefix(const unsigned char *s, size_t n)
 #endif
 }
 
-/* A quoted, escaped string value. */
-static void jw_val(struct jw *w, const char *v)
+static void jw_escaped(struct jw *w, const char *v, size_t plain);
+
+/* A quoted, escaped string value; v may be read up to v[bound - 1] to find its end (its field's size). */
+static void jw_valn(struct jw *w, const char *v, size_t bound)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t n = strlen(v), plain = plain_prefix((const unsigned char *)v, n);
-    if (plain == n && !w->overflow && w->len + n + 2 < w->size) {
+    size_t n = first_special((const unsigned char *)v, bound);
+    if (n == bound || v[n]) {
+        jw_escaped(w, v, n);
+        return;
+    }
+    if (!w->overflow && w->len + n + 2 < w->size) {
         char *o = w->buf + w->len;
         *o++ = '"';
         memcpy(o, v, n);
@@ -116,6 +138,15 @@ static void jw_val(struct jw *w, const char *v)
         w->len += n + 2;
         return;
     }
+    jw_escaped(w, v, n);
+}
+
+static void jw_val(struct jw *w, const char *v) { jw_valn(w, v, strlen(v) + 1); }
+
+/* The slow way, from the first special byte on: plain bytes at v come first. */
+static void jw_escaped(struct jw *w, const char *v, size_t plain)
+{
+    static const char hex[] = "0123456789abcdef";
     jw_raw(w, "\"", 1);
     jw_raw(w, v, plain);
     for (const unsigned char *p = (const unsigned char *)v + plain; *p; p++) {
@@ -168,6 +199,10 @@ JW_INLINE void jw_opt_str(struct jw *w, const char *k, const char *v)
         jw_str(w, k, v);
 }
 
+/* A string field of an event (a char array): its size bounds the search for its end. */
+#define jw_field(w, k, f) (jw_key((w), (k)), jw_valn((w), (f), sizeof(f)))
+#define jw_opt_field(w, k, f) ((f)[0] ? jw_field(w, k, f) : (void)0)
+
 static void jw_u64_val(struct jw *w, unsigned long long v)
 {
     char d[20];
@@ -192,16 +227,14 @@ static void jw_time_val(struct jw *w, lf_time t)
 {
     char d[28];
     unsigned long long u = t < 0 ? 0 - (unsigned long long)t : (unsigned long long)t;
-    unsigned long long us = u % 1000000;
+    unsigned us = (unsigned)(u % 1000000);
     char *p = d + sizeof d;
-    for (int i = 0; i < 6; i++, us /= 10)
-        *--p = (char)('0' + us % 10);
+    for (int i = 0; i < 3; i++, us /= 100) {
+        p -= 2;
+        memcpy(p, digits2 + 2 * (us % 100), 2);
+    }
     *--p = '.';
-    unsigned long long sec = u / 1000000;
-    do {
-        *--p = (char)('0' + sec % 10);
-        sec /= 10;
-    } while (sec);
+    p = dec_at(p, u / 1000000);
     if (t < 0)
         *--p = '-';
     jw_raw(w, p, (size_t)(d + sizeof d - p));
@@ -213,11 +246,30 @@ JW_INLINE void jw_time(struct jw *w, const char *k, lf_time t)
     jw_time_val(w, t);
 }
 
+/* An endpoint: "a.b.c.d:port", "[v6]:port" or "". Its text never needs escaping. */
 static void jw_addr(struct jw *w, const char *k, const struct lf_addr *a)
 {
     char buf[64];
+    size_t n;
     jw_key(w, k);
-    jw_val(w, lf_addr_format(a, buf, sizeof buf));
+    if (a->family == 4) {
+        char *p = buf + sizeof buf;
+        *--p = '"';
+        p = dec_at(p, a->port);
+        for (int i = 3; i >= 0; i--) {
+            *--p = i == 3 ? ':' : '.';
+            p = dec_at(p, a->ip[i]);
+        }
+        *--p = '"';
+        n = (size_t)(buf + sizeof buf - p);
+        jw_raw(w, p, n);
+        return;
+    }
+    lf_addr_format(a, buf + 1, sizeof buf - 2);
+    n = strlen(buf + 1);
+    buf[0] = '"';
+    buf[n + 1] = '"';
+    jw_raw(w, buf, n + 2);
 }
 
 static const char *type_name(int t)
@@ -236,13 +288,13 @@ static const char *type_name(int t)
 static void enrichment(struct jw *w, const struct lf_event *ev)
 {
     jw_str(w, "role", lf_role_name((enum lf_role)ev->role));
-    jw_str(w, "simple_url", ev->simple_url);
+    jw_field(w, "simple_url", ev->simple_url);
 }
 
 static void enrichment_extra(struct jw *w, const struct lf_event *ev)
 {
-    jw_opt_str(w, "listener", ev->listener);
-    jw_opt_str(w, "server_name", ev->server_name);
+    jw_opt_field(w, "listener", ev->listener);
+    jw_opt_field(w, "server_name", ev->server_name);
     if (ev->stitched)
         jw_bool(w, "stitched", 1);
 }
@@ -289,9 +341,9 @@ static void tls_json(struct jw *w, const struct lf_event *ev)
     char vb[16], cb[8];
     jw_addr(w, "client", &ev->client);
     jw_addr(w, "server", &ev->server);
-    jw_str(w, "sni", t->sni);
+    jw_field(w, "sni", t->sni);
     jw_str(w, "version", tls_version_name(t->version, vb, sizeof vb));
-    jw_str(w, "alpn", t->alpn);
+    jw_field(w, "alpn", t->alpn);
     if (t->cipher) {
         static const char hex[] = "0123456789abcdef";
         cb[0] = '0';
@@ -303,13 +355,13 @@ static void tls_json(struct jw *w, const struct lf_event *ev)
     } else {
         jw_str(w, "cipher", "");
     }
-    jw_str(w, "cert_subject", t->cert_subject);
-    jw_str(w, "cert_san", t->cert_san);
+    jw_field(w, "cert_subject", t->cert_subject);
+    jw_field(w, "cert_san", t->cert_san);
     enrichment(w, ev);
-    jw_opt_str(w, "service", ev->service);
+    jw_opt_field(w, "service", ev->service);
     enrichment_extra(w, ev);
-    jw_opt_str(w, "cert_issuer", t->cert_issuer);
-    jw_opt_str(w, "cert_sha256", t->cert_sha256);
+    jw_opt_field(w, "cert_issuer", t->cert_issuer);
+    jw_opt_field(w, "cert_sha256", t->cert_sha256);
     if (t->cert_not_after) {
         jw_time(w, "cert_not_before", t->cert_not_before);
         jw_time(w, "cert_not_after", t->cert_not_after);
@@ -318,8 +370,8 @@ static void tls_json(struct jw *w, const struct lf_event *ev)
         jw_bool(w, "cert_encrypted", 1);
     if (t->client_version)
         jw_str(w, "client_version", tls_version_name(t->client_version, vb, sizeof vb));
-    jw_opt_str(w, "ja3", t->ja3);
-    jw_opt_str(w, "ja4", t->ja4);
+    jw_opt_field(w, "ja3", t->ja3);
+    jw_opt_field(w, "ja4", t->ja4);
     if (t->ech)
         jw_bool(w, "ech", 1);
     if (t->sslv2_hello)
@@ -342,15 +394,15 @@ static void http_json(struct jw *w, const struct lf_event *ev)
     const struct lf_ev_http *h = &ev->u.http;
     jw_addr(w, "client", &ev->client);
     jw_addr(w, "server", &ev->server);
-    jw_str(w, "sni", h->sni);
-    jw_str(w, "host", h->host);
-    jw_str(w, "method", h->method);
-    jw_str(w, "uri", h->uri);
+    jw_field(w, "sni", h->sni);
+    jw_field(w, "host", h->host);
+    jw_field(w, "method", h->method);
+    jw_field(w, "uri", h->uri);
     jw_u64(w, "status", h->status);
-    jw_str(w, "user_agent", h->user_agent);
-    jw_str(w, "user", h->user);
+    jw_field(w, "user_agent", h->user_agent);
+    jw_field(w, "user", h->user);
     enrichment(w, ev);
-    jw_str(w, "service", ev->service);
+    jw_field(w, "service", ev->service);
     jw_bool(w, "decrypted", h->decrypted);
     jw_str(w, "source", h->source[0] ? h->source : "pcap");
     enrichment_extra(w, ev);
@@ -361,17 +413,17 @@ static void http_json(struct jw *w, const struct lf_event *ev)
         if (name && h->win32_status)
             jw_str(w, "win32_status_name", name);
     }
-    jw_opt_str(w, "content_type", h->content_type);
-    jw_opt_str(w, "location", h->location);
-    jw_opt_str(w, "server_fqdn", h->server_fqdn);
-    jw_opt_str(w, "ms_diagnostics", h->ms_diagnostics);
-    jw_opt_str(w, "www_authenticate", h->www_authenticate);
-    jw_opt_str(w, "auth", h->auth_scheme);
+    jw_opt_field(w, "content_type", h->content_type);
+    jw_opt_field(w, "location", h->location);
+    jw_opt_field(w, "server_fqdn", h->server_fqdn);
+    jw_opt_field(w, "ms_diagnostics", h->ms_diagnostics);
+    jw_opt_field(w, "www_authenticate", h->www_authenticate);
+    jw_opt_field(w, "auth", h->auth_scheme);
     if (h->ntlm_type)
         jw_u64(w, "ntlm_type", h->ntlm_type);
-    jw_opt_str(w, "ntlm_domain", h->ntlm_domain);
-    jw_opt_str(w, "ntlm_user", h->ntlm_user);
-    jw_opt_str(w, "ntlm_workstation", h->ntlm_workstation);
+    jw_opt_field(w, "ntlm_domain", h->ntlm_domain);
+    jw_opt_field(w, "ntlm_user", h->ntlm_user);
+    jw_opt_field(w, "ntlm_workstation", h->ntlm_workstation);
     if (h->latency_us >= 0) {
         jw_time(w, "latency", h->latency_us);
     }
@@ -381,7 +433,7 @@ static void http_json(struct jw *w, const struct lf_event *ev)
     }
     if (h->time_taken_ms)
         jw_u64(w, "time_taken_ms", h->time_taken_ms);
-    jw_opt_str(w, "log_server", h->log_server);
+    jw_opt_field(w, "log_server", h->log_server);
     if (h->match_seq)
         jw_u64(w, "matched_seq", h->match_seq);
     if (h->h2)
@@ -409,18 +461,18 @@ int lf_event_to_json(const struct lf_event *ev, char *buf, size_t size)
         break;
     case LF_EV_FINDING:
         jw_str(&w, "severity", lf_severity_name((enum lf_severity)ev->u.finding.severity));
-        jw_str(&w, "code", ev->u.finding.code);
-        jw_str(&w, "subject", ev->u.finding.subject);
-        jw_str(&w, "message", ev->u.finding.message);
+        jw_field(&w, "code", ev->u.finding.code);
+        jw_field(&w, "subject", ev->u.finding.subject);
+        jw_field(&w, "message", ev->u.finding.message);
         break;
     case LF_EV_SIGNIN:
         jw_time(&w, "end", ev->u.signin.end);
         jw_addr(&w, "client", &ev->client);
-        jw_str(&w, "user", ev->u.signin.user);
+        jw_field(&w, "user", ev->u.signin.user);
         jw_u64(&w, "steps", ev->u.signin.steps);
-        jw_str(&w, "phase", ev->u.signin.phase);
+        jw_field(&w, "phase", ev->u.signin.phase);
         jw_str(&w, "verdict", lf_verdict_name((enum lf_verdict)ev->u.signin.verdict));
-        jw_str(&w, "reason", ev->u.signin.reason);
+        jw_field(&w, "reason", ev->u.signin.reason);
         break;
     case LF_EV_STATS: {
         const struct lf_ev_stats *s = &ev->u.stats;

@@ -184,6 +184,31 @@ static void test_bound(void **state)
     }
 }
 
+/* Endpoints as lf_addr_format writes them, every width of octet and port. */
+static void test_addresses(void **state)
+{
+    (void)state;
+    static const char *const addrs[] = {"0.0.0.0:0", "1.22.133.4:9", "255.255.255.255:65535", "10.0.0.1:443",
+                                        "[2001:db8::1]:443", "[::]:0", "[::ffff:192.0.2.1]:8080"};
+    char buf[8192], want[256], fmt[64];
+    for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+        struct lf_event ev;
+        lf_event_init(&ev, LF_EV_FLOW, 0);
+        assert_int_equal(lf_addr_parse(addrs[i], &ev.client), 0);
+        ev.server = ev.client;
+        ev.server.port = (uint16_t)(ev.client.port ^ 0x5a5a);
+        assert_true(lf_event_to_json(&ev, buf, sizeof buf) > 0);
+        snprintf(want, sizeof want, "\"client\":\"%s\",", addrs[i]);
+        assert_non_null(strstr(buf, want));
+        snprintf(want, sizeof want, "\"server\":\"%s\",", lf_addr_format(&ev.server, fmt, sizeof fmt));
+        assert_non_null(strstr(buf, want));
+    }
+    struct lf_event ev;
+    lf_event_init(&ev, LF_EV_FLOW, 0); /* no addresses at all */
+    assert_true(lf_event_to_json(&ev, buf, sizeof buf) > 0);
+    assert_non_null(strstr(buf, "\"client\":\"\",\"server\":\"\","));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_strings_random),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_bound),
+        cmocka_unit_test(test_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
