@@ -77,6 +77,7 @@ struct pend {
     uint8_t partner_iis;   /* the stitched partner is an IIS line */
     uint8_t iis_matched;   /* an IIS line: it matched a capture request */
     int listener, server, named;
+    int set_listener, set_server; /* the nodes whose names ev->listener and ev->server_name hold, -2 none yet */
     int rec;               /* its slot in the requests an IIS line may match, -1 none */
     uint64_t partner_uid;  /* the stitched partner's arrival number */
     uint64_t partner_seq;  /* the stitched partner's seq, once it was released */
@@ -180,18 +181,30 @@ static const char *ev_name(const struct lf_event *ev)
     return "";
 }
 
-/* Host without its port ("feweb.contoso.com:443"). */
+/* Host without its port ("feweb.contoso.com:443"), lower case, truncated to size - 1 bytes. */
 static void name_of(const struct lf_event *ev, char *out, size_t size)
 {
-    lf_strlcpy(out, ev_name(ev), size);
-    if (out[0] != '[') {
-        char *c = strchr(out, ':');
-        if (c)
-            *c = 0;
-    }
-    for (char *p = out; *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p + 32);
+    const char *s = ev_name(ev);
+    char stop = s[0] == '[' ? 0 : ':';
+    size_t i = 0;
+    for (; i + 1 < size && s[i] && s[i] != stop; i++)
+        out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+    out[i] = 0;
+}
+
+/* The same endpoint (address and port), the same address. */
+static int addr_eq(const struct lf_addr *a, const struct lf_addr *b)
+{
+    if (a->family != b->family || a->port != b->port)
+        return 0;
+    return a->family == 4 ? memcmp(a->ip, b->ip, 4) == 0 : memcmp(a->ip, b->ip, 16) == 0;
+}
+
+static int ip_eq(const struct lf_addr *a, const struct lf_addr *b)
+{
+    if (a->family != b->family)
+        return 0;
+    return a->family == 4 ? memcmp(a->ip, b->ip, 4) == 0 : memcmp(a->ip, b->ip, 16) == 0;
 }
 
 static const char *simple_url(const struct lf_analysis *an, const char *name)
@@ -229,7 +242,7 @@ static struct conn *conn_get(struct lf_analysis *an, uint64_t flow_id, int creat
 static int find_listener(const struct lf_model *m, const struct lf_addr *a)
 {
     for (int i = 0; i < m->nlisteners; i++)
-        if (lf_addr_equal(&m->listeners[i].addr, a))
+        if (addr_eq(&m->listeners[i].addr, a))
             return i;
     return -1;
 }
@@ -239,7 +252,7 @@ static int find_server_addr(const struct lf_model *m, const struct lf_addr *a)
     if (!a->family)
         return -1;
     for (int i = 0; i < m->nservers; i++)
-        if (lf_addr_equal(&m->servers[i].addr, a))
+        if (addr_eq(&m->servers[i].addr, a))
             return i;
     return -1;
 }
@@ -255,7 +268,7 @@ static int find_server_name(const struct lf_model *m, const char *name)
 static int ip_used_by(const struct lf_node *nodes, int n, const struct lf_addr *a)
 {
     for (int i = 0; i < n; i++)
-        if (lf_ip_equal(&nodes[i].addr, a))
+        if (ip_eq(&nodes[i].addr, a))
             return i;
     return -1;
 }
@@ -507,7 +520,7 @@ static long stitch_candidate(struct lf_analysis *an, const struct lf_event *ev, 
         }
         if (dt < 0 || dt > STITCH_WINDOW_US)
             continue;
-        if (exclude_listener_ip && lf_addr_equal(&p->ev.server, &ev->server))
+        if (exclude_listener_ip && addr_eq(&p->ev.server, &ev->server))
             continue;
         int rank = stitch_rank(p, ev, name, nh, rh, server, generic);
         if (rank > best_rank || (rank && rank == best_rank && dt <= best_dt)) {
@@ -574,7 +587,7 @@ static int req_fits(const struct reqkey *a, const struct reqkey *b, int by_clien
     if (a->key != b->key || (a->host && b->host && a->host != b->host) || (a->ua && b->ua && a->ua != b->ua) ||
         (a->status && b->status && a->status != b->status))
         return 0;
-    return !by_client || !a->client.family || !b->client.family || lf_ip_equal(&a->client, &b->client);
+    return !by_client || !a->client.family || !b->client.family || ip_eq(&a->client, &b->client);
 }
 
 /* The capture times at which an IIS line's request may have started, and how much nearer than the
@@ -800,8 +813,15 @@ static void enrich_fields(struct lf_analysis *an, struct pend *p)
     ev->role = srv >= 0 ? m->servers[srv].role : (p->side == LF_SIDE_FRONT ? LF_ROLE_PROXY : LF_ROLE_NONE);
     if (ev->type == LF_EV_FLOW && p->side == LF_SIDE_FRONT && srv < 0)
         ev->role = LF_ROLE_PROXY;
-    LF_SET(ev->listener, p->listener >= 0 ? m->listeners[p->listener].name : "");
-    LF_SET(ev->server_name, srv >= 0 ? m->servers[srv].name : "");
+    /* node names never change: set again only when the node did */
+    if (p->listener != p->set_listener) {
+        LF_SET(ev->listener, p->listener >= 0 ? m->listeners[p->listener].name : "");
+        p->set_listener = p->listener;
+    }
+    if (srv != p->set_server) {
+        LF_SET(ev->server_name, srv >= 0 ? m->servers[srv].name : "");
+        p->set_server = srv;
+    }
     ev->stitched = p->stitched;
 }
 
@@ -1187,7 +1207,7 @@ static struct lf_signin *signin_for(struct lf_analysis *an, const struct lf_addr
     size_t bucket = client_bucket(client);
     for (uint32_t k = an->client_last[bucket]; k > lowest; k = an->client_prev[k - 1]) {
         struct lf_signin *s = &m->signins[k - 1];
-        if (s->client.family != client->family || (client->family && !lf_ip_equal(&s->client, client)))
+        if (s->client.family != client->family || (client->family && !ip_eq(&s->client, client)))
             continue;
         if (ts - s->end > SIGNIN_GAP_US)
             break;
@@ -1554,7 +1574,7 @@ static void client_edge(struct lf_analysis *an, const struct lf_addr *client, in
     size_t b = (size_t)(h % EDGE_INDEX);
     for (; an->edge_index[b]; b = (b + 1) % EDGE_INDEX) {
         int k = an->edge_index[b] - 1;
-        if (m->client_edges[k].listener == listener && lf_ip_equal(&an->edge_net[k], &net)) {
+        if (m->client_edges[k].listener == listener && ip_eq(&an->edge_net[k], &net)) {
             i = k;
             break;
         }
@@ -1572,7 +1592,7 @@ static void client_edge(struct lf_analysis *an, const struct lf_addr *client, in
     struct lf_client_edge *e = &m->client_edges[i];
     int known = 0;
     for (int k = 0; k < an->edge_nips[i]; k++)
-        known |= lf_ip_equal(&an->edge_ips[i][k], client);
+        known |= ip_eq(&an->edge_ips[i][k], client);
     if (!known && an->edge_nips[i] < EDGE_IPS) {
         an->edge_ips[i][an->edge_nips[i]++] = *client;
         e->clients_n = (uint64_t)an->edge_nips[i];
@@ -2008,6 +2028,7 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
     p->uid = ++an->uids;
     p->side = LF_SIDE_NONE;
     p->listener = p->server = p->named = p->rec = -1;
+    p->set_listener = p->set_server = -2;
     if (ev->ts > an->latest)
         an->latest = ev->ts;
     pthread_mutex_lock(&an->model.lock);
@@ -2048,12 +2069,7 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
     enrich_fields(an, p);
     pthread_mutex_unlock(&an->model.lock);
     /* the caller sees the enrichment known so far */
-    ev->role = p->ev.role;
-    LF_SET(ev->simple_url, p->ev.simple_url);
-    LF_SET(ev->service, p->ev.service);
-    LF_SET(ev->listener, p->ev.listener);
-    LF_SET(ev->server_name, p->ev.server_name);
-    ev->stitched = p->ev.stitched;
+    memcpy(&ev->role, &p->ev.role, offsetof(struct lf_event, stitched) + 1 - offsetof(struct lf_event, role));
     release_due(an, 0);
 }
 
