@@ -193,12 +193,6 @@ JW_INLINE void jw_str(struct jw *w, const char *k, const char *v)
     jw_val(w, v);
 }
 
-JW_INLINE void jw_opt_str(struct jw *w, const char *k, const char *v)
-{
-    if (v[0])
-        jw_str(w, k, v);
-}
-
 /* A string field of an event (a char array): its size bounds the search for its end. */
 #define jw_field(w, k, f) (jw_key((w), (k)), jw_valn((w), (f), sizeof(f)))
 #define jw_opt_field(w, k, f) ((f)[0] ? jw_field(w, k, f) : (void)0)
