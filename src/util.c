@@ -46,7 +46,7 @@ char *lf_xstrdup(const char *s)
 /* ASCII lower case of every byte value: a table, so that comparing costs a load a byte, not branches. */
 static const unsigned char lower[256] = {
 #define L4(c) L1(c), L1(c + 1), L1(c + 2), L1(c + 3)
-#define L1(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+#define L1(c) ((unsigned char)((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c)))
 #define L16(c) L4(c), L4(c + 4), L4(c + 8), L4(c + 12)
 #define L64(c) L16(c), L16(c + 16), L16(c + 32), L16(c + 48)
     L64(0), L64(64), L64(128), L64(192)
