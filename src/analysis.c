@@ -68,7 +68,10 @@ struct pend {
     /* what the stitching scan reads, in the first cache line: ev's ts and type, hashes of name and (http)
      * of method and URI, and whether ev is older than the event held before it */
     lf_time ts;
-    uint64_t name_hash, req_hash;
+    uint64_t name_hash;
+    uint64_t req_hash, ua_hash; /* http, once asked for (pend_hashes): of method and URI; of the User-Agent | 1,
+                                   0 none */
+    uint8_t hashed;             /* req_hash and ua_hash are set */
     uint8_t type, descent;
     uint8_t open;          /* in its type's list of open front events (see struct lf_analysis) */
     int onext, oprev;      /* that list's links: hold slots, -1 none */
@@ -115,9 +118,9 @@ struct conn {
     uint8_t used, side, role, http_seen, flow_seen, closed, rst_from, answered;
     lf_time flow_start, flow_end;
     int listener, server, named;
-    char name[256];
     uint32_t signin; /* 1-based index of the sign-in its steps went to */
     uint64_t tls_seq;
+    char name[256];  /* last: the fields above share the first cache line */
 };
 
 struct lf_analysis {
@@ -467,14 +470,26 @@ static void open_del(struct lf_analysis *an, struct pend *p)
 /* The hash of an http request's method and URI, as the stitching compares them. */
 static uint64_t req_hash(const struct lf_ev_http *h) { return fnv(fnv(fnv(LF_FNV_SEED, h->method), " "), h->uri); }
 
+/* A held http request's hashes of method and URI and of its User-Agent, taken when first asked for. */
+static void pend_hashes(struct pend *p)
+{
+    if (p->hashed)
+        return;
+    const struct lf_ev_http *h = &p->ev.u.http;
+    p->req_hash = req_hash(h);
+    p->ua_hash = h->user_agent[0] ? fnv(LF_FNV_SEED, h->user_agent) | 1 : 0;
+    p->hashed = 1;
+}
+
 /* How well held front event p fits back event ev (rank 3 the same request or name, 2 a connection to the
  * server the name is published to, 1 timing alone, 0 not at all). name is ev's name_of, nh its hash, rh
  * ev's req_hash (http); held names are name_of their events too, so that equal names are equal bytes. */
-static int stitch_rank(const struct pend *p, const struct lf_event *ev, const char *name, uint64_t nh, uint64_t rh,
+static int stitch_rank(struct pend *p, const struct lf_event *ev, const char *name, uint64_t nh, uint64_t rh,
                        int server, int generic)
 {
     if (ev->type == LF_EV_HTTP) {
         const struct lf_ev_http *x = &ev->u.http, *y = &p->ev.u.http;
+        pend_hashes(p);
         if (p->req_hash != rh || strcmp(x->method, y->method) != 0 || strcmp(x->uri, y->uri) != 0)
             return 0;
         if (x->host[0] && y->host[0] && (p->name_hash != nh || strcmp(name, p->name) != 0))
@@ -550,7 +565,8 @@ static void set_partner(struct partner *pt, const struct pend *other)
 
 static int is_iis(const struct lf_event *ev)
 {
-    return ev->type == LF_EV_HTTP && strcmp(ev->u.http.source, "iis") == 0;
+    const char *s = ev->u.http.source;
+    return ev->type == LF_EV_HTTP && s[0] == 'i' && s[1] == 'i' && s[2] == 's' && s[3] == 0;
 }
 
 /* The held event of an arrival number, or NULL once it was released. */
@@ -565,19 +581,16 @@ static struct pend *pend_by_uid(struct lf_analysis *an, uint64_t uid)
     return p->uid == uid ? p : NULL;
 }
 
-static void req_keys(const struct lf_event *ev, struct reqkey *k)
+/* A held request's keys (its name is its Host's when it has one). */
+static void req_keys(struct pend *p, struct reqkey *k)
 {
-    const struct lf_ev_http *h = &ev->u.http;
-    char host[256];
-    k->key = req_hash(h);
-    k->host = 0;
-    if (h->host[0]) {
-        name_of(ev, host, sizeof host);
-        k->host = fnv(LF_FNV_SEED, host) | 1;
-    }
-    k->ua = h->user_agent[0] ? fnv(LF_FNV_SEED, h->user_agent) | 1 : 0;
+    const struct lf_ev_http *h = &p->ev.u.http;
+    pend_hashes(p);
+    k->key = p->req_hash;
+    k->host = h->host[0] ? p->name_hash | 1 : 0;
+    k->ua = p->ua_hash;
     k->status = h->status;
-    k->client = ev->client;
+    k->client = p->ev.client;
 }
 
 /* The same request, as far as both tell: Host, User-Agent, status and (back legs) the proxy's address
@@ -646,7 +659,7 @@ static void link_iis_front(struct lf_analysis *an, struct pend *f, struct pend *
 }
 
 /* A capture without the back leg: the client's request an IIS line is, the earliest that fits. */
-static long iis_front_candidate(struct lf_analysis *an, const struct pend *b)
+static long iis_front_candidate(struct lf_analysis *an, struct pend *b)
 {
     struct reqkey kb, kf;
     lf_time lo, hi, tie, best_d = 0;
@@ -657,16 +670,16 @@ static long iis_front_candidate(struct lf_analysis *an, const struct pend *b)
     int keyed = 0;
     for (int pass = 0; pass < 2 && (pass == 0 || best >= 0); pass++)
         for (size_t i = 0; i < an->count; i++) {
-            const struct pend *p = ring(an, i);
+            struct pend *p = ring(an, i);
             if (p->side != LF_SIDE_FRONT || p->stitched || p->ev.type != LF_EV_HTTP || p->ev.ts < lo ||
                 p->ev.ts > hi || (p->server >= 0 && p->server != b->server) ||
                 strcmp(p->ev.u.http.method, b->ev.u.http.method) != 0)
                 continue;
             if (!keyed) {
-                req_keys(&b->ev, &kb);
+                req_keys(b, &kb);
                 keyed = 1;
             }
-            req_keys(&p->ev, &kf);
+            req_keys(p, &kf);
             if (!req_fits(&kb, &kf, 0))
                 continue;
             lf_time d = p->ev.ts > b->ev.ts ? p->ev.ts - b->ev.ts : b->ev.ts - p->ev.ts;
@@ -685,7 +698,7 @@ static void rec_add(struct lf_analysis *an, struct pend *p)
 {
     struct reqrec *r = &an->reqs[an->req_next];
     memset(r, 0, sizeof *r);
-    req_keys(&p->ev, &r->k);
+    req_keys(p, &r->k);
     r->used = 1;
     r->uid = p->uid;
     r->ts = p->ev.ts;
@@ -752,7 +765,7 @@ static void stitch_front_late(struct lf_analysis *an, struct pend *f)
     if (f->side != LF_SIDE_FRONT || f->ev.type != LF_EV_HTTP || f->stitched)
         return;
     struct reqkey kf, kb;
-    req_keys(&f->ev, &kf);
+    req_keys(f, &kf);
     for (size_t i = 0; i < an->count; i++) {
         struct pend *b = ring(an, i);
         if (b->side != LF_SIDE_BACK || b->stitched || !is_iis(&b->ev) || iis_wants_back(an, b) ||
@@ -760,7 +773,7 @@ static void stitch_front_late(struct lf_analysis *an, struct pend *f)
             continue;
         lf_time lo, hi, tie;
         iis_window(&b->ev, &lo, &hi, &tie);
-        req_keys(&b->ev, &kb);
+        req_keys(b, &kb);
         if (f->ev.ts < lo || f->ev.ts > hi || !req_fits(&kb, &kf, 0))
             continue;
         link_iis_front(an, f, b);
@@ -844,18 +857,27 @@ static const char *phase_name(int r)
 
 static int service_phase(const char *svc)
 {
-    if (!strcmp(svc, "discover") || !strcmp(svc, "autodiscover"))
-        return 1;
-    if (!strcmp(svc, "webticket"))
-        return 2;
-    if (!strcmp(svc, "certprov"))
-        return 3;
-    static const char *const home[] = {"abs", "groupexpansion", "rgs", "ucwa", "mcx", "persistentchat",
-                                       "collabcontent", "lwa", "reach", "conf", "requesthandler", "deviceupdate",
-                                       "autoupdate", "phoneconferencing", "lis"};
-    for (size_t i = 0; i < sizeof home / sizeof home[0]; i++)
-        if (!strcmp(svc, home[i]))
-            return 4;
+    /* by first letter: discover and autodiscover 1, webticket 2, certprov 3, the home pool's services 4 */
+    static const struct {
+        const char *name;
+        int phase;
+    } byletter[][4] = {
+        ['a' - 'a'] = {{"autodiscover", 1}, {"abs", 4}, {"autoupdate", 4}},
+        ['c' - 'a'] = {{"certprov", 3}, {"collabcontent", 4}, {"conf", 4}},
+        ['d' - 'a'] = {{"discover", 1}, {"deviceupdate", 4}},
+        ['g' - 'a'] = {{"groupexpansion", 4}},
+        ['l' - 'a'] = {{"lwa", 4}, {"lis", 4}},
+        ['m' - 'a'] = {{"mcx", 4}},
+        ['p' - 'a'] = {{"persistentchat", 4}, {"phoneconferencing", 4}},
+        ['r' - 'a'] = {{"rgs", 4}, {"reach", 4}, {"requesthandler", 4}},
+        ['u' - 'a'] = {{"ucwa", 4}},
+        ['w' - 'a'] = {{"webticket", 2}},
+    };
+    if (svc[0] < 'a' || svc[0] > 'z')
+        return 0;
+    for (int i = 0; i < 4 && byletter[svc[0] - 'a'][i].name; i++)
+        if (!strcmp(svc, byletter[svc[0] - 'a'][i].name))
+            return byletter[svc[0] - 'a'][i].phase;
     return 0;
 }
 
@@ -1734,7 +1756,7 @@ static void iis_resolve(struct lf_analysis *an, struct pend *p, uint64_t seq)
     if (!iis_wants_back(an, p))
         return;
     struct reqkey k;
-    req_keys(&p->ev, &k);
+    req_keys(p, &k);
     struct reqrec *best = best_rec(an, p, &k, LF_SIDE_BACK);
     if (!best)
         best = best_rec(an, p, &k, LF_SIDE_FRONT);
@@ -2053,7 +2075,7 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
     an->descents += p->descent;
     enrich(an, p);
     p->name_hash = fnv(LF_FNV_SEED, p->name);
-    p->req_hash = ev->type == LF_EV_HTTP ? req_hash(&ev->u.http) : 0;
+    p->hashed = 0;
     open_add(an, p);
     an->count++;
     an->held_iis += (size_t)is_iis(ev);
