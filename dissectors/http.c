@@ -207,7 +207,7 @@ static struct http_req *req_push(struct http_state *st, struct lf_flowctx *fc, l
         req_emit_head(st, fc); /* oldest gives up on its response */
     if (st->qlen == st->qcap) {
         size_t ncap = st->qcap * 2;
-        struct http_req *nq = lf_xcalloc(ncap, sizeof *nq);
+        struct http_req *nq = lf_xmalloc(ncap * sizeof *nq);
         for (size_t i = 0; i < st->qlen; i++)
             nq[i] = *req_at(st, i);
         free(st->q);
@@ -684,7 +684,7 @@ static void *http_new(struct lf_flowctx *fc)
     (void)fc;
     struct http_state *st = lf_xcalloc(1, sizeof *st);
     st->qcap = 1;
-    st->q = lf_xcalloc(st->qcap, sizeof *st->q);
+    st->q = lf_xmalloc(st->qcap * sizeof *st->q); /* a slot is set whole by req_push */
     return st;
 }
 

@@ -472,12 +472,14 @@ enum lf_decode_status lf_decode(int linktype, const uint8_t *frame, size_t caple
 {
     memset(p, 0, sizeof *p);
     struct lf_cur c = lf_cur_make(frame, caplen);
-    uint16_t type;
-    switch (linktype) {
-    case DLT_EN10MB:
+    if (linktype == DLT_EN10MB) {
         if (fast_eth_ipv4(c, p))
             return LF_DEC_OK;
         memset(p, 0, sizeof *p);
+    }
+    uint16_t type;
+    switch (linktype) {
+    case DLT_EN10MB:
         return ethernet(&c, p, 0);
     case DLT_LINUX_SLL:
         lf_cur_skip(&c, 14);

@@ -319,8 +319,11 @@ struct lf_flow *lf_flowtab_packet(struct lf_flowtab *t, const struct lf_pkt *p, 
         f = create(t, p, h, ts);
         *dir = lf_addr_equal(&f->cli, &p->src) ? LF_C2S : LF_S2C;
     } else {
-        lru_unlink(t, f);
-        lru_append(t, f, f->closed ? LF_LIST_CLOSED : f->proto == 6 ? LF_LIST_TCP : LF_LIST_UDP);
+        enum lf_flow_list which = f->closed ? LF_LIST_CLOSED : f->proto == 6 ? LF_LIST_TCP : LF_LIST_UDP;
+        if (f->lnext || f->list != which) { /* not already the most recent of its list */
+            lru_unlink(t, f);
+            lru_append(t, f, which);
+        }
     }
     if (ts > f->last)
         f->last = ts;
