@@ -21,7 +21,6 @@
 #define LIVE_TIMEOUT_MS 100
 #define LIVE_BUFFER (64 << 20) /* the kernel's ring: bursts wait here, not on the floor */
 #define LIVE_FLUSH_EVERY 64
-#define FILE_BUFFER (1u << 18)
 #define FILE_WINDOW (2u << 20) /* a regular file is read through a mapped window this size */
 #define TS_MAX_S 100000000000LL
 
@@ -190,7 +189,6 @@ struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char 
         src_close(src);
         return NULL;
     }
-    setvbuf(fp, NULL, _IOFBF, FILE_BUFFER);
     __fsetlocking(fp, FSETLOCKING_BYCALLER); /* only the capture thread reads it: no lock a call */
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
     if (!p) {
