@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef int64_t lf_time; /* microseconds since the UNIX epoch, UTC */
 
@@ -155,8 +156,17 @@ void lf_event_init(struct lf_event *ev, enum lf_ev_type type, lf_time ts);
  * own union member (the whole struct for an unknown type). */
 size_t lf_event_size(int type);
 
-/* Copies a string into a fixed field, truncating, always NUL-terminating. */
-#define LF_SET(field, src) lf_strlcpy((field), (src), sizeof(field))
+/* Copies a string into a fixed field, truncating, always NUL-terminating (src NULL: empty). Reads no
+ * more of src than fits. */
+#define LF_SET(field, src) lf_set_str((field), (src), sizeof(field))
+static inline void lf_set_str(char *dst, const char *src, size_t size)
+{
+    size_t n = src ? strnlen(src, size - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = 0;
+}
+/* The same into dst[size] (nothing when size is 0); returns strlen(src). */
 size_t lf_strlcpy(char *dst, const char *src, size_t size);
 /* Copies n bytes (not NUL-terminated input) into a fixed field. */
 #define LF_SETN(field, src, n) lf_strncpy_n((field), sizeof(field), (const char *)(src), (n))
