@@ -261,15 +261,17 @@ static void skip_ows(struct lf_cur *c)
         lf_cur_skip(c, 1);
 }
 
-/* The cursor's window with trailing OWS removed (a cursor over the value). */
+/* The cursor's window with trailing OWS removed (a cursor over the value),
+ * looked at from its end. */
 static struct lf_cur trim_right(struct lf_cur c)
 {
-    size_t keep = 0, n = 0;
-    struct lf_cur t = c;
-    while (lf_cur_left(&t)) {
-        n++;
+    size_t keep = lf_cur_left(&c);
+    while (keep > 0) {
+        struct lf_cur t = c;
+        lf_cur_skip(&t, keep - 1);
         if (!is_ows(lf_cur_u8(&t)))
-            keep = n;
+            break;
+        keep--;
     }
     return lf_cur_sub(&c, keep);
 }

@@ -553,6 +553,36 @@ static void test_decrypted_context(void **state)
     tf_free(t);
 }
 
+/* Header values lose the spaces and tabs around them, and only those: a
+ * value of blanks is empty, inner blanks stay, Content-Length parses. */
+static void test_value_blanks(void **state)
+{
+    (void)state;
+    static const char req[] = "GET / HTTP/1.1\r\n"
+                              "Host: \t feweb.contoso.com \t \r\n"
+                              "User-Agent:   \t  \r\n"
+                              "Content-Type:text/plain; charset=utf-8\t\r\n"
+                              "Content-Length: 3 \t\r\n"
+                              "\r\nabc";
+    static const char resp[] = "HTTP/1.1 302 Found\r\n"
+                               "Location:  https://meet.contoso.com/x y \r\n"
+                               "Content-Length:\t0\t\r\n"
+                               "\r\n";
+    struct tf *t = tf_new(&lf_dissector_http);
+    assert_int_equal(tf_str(t, LF_C2S, req), LF_DIS_OK);
+    assert_int_equal(tf_str(t, LF_S2C, resp), LF_DIS_OK);
+    assert_int_equal(t->n, 1);
+    const struct lf_ev_http *h = &t->ev[0].u.http;
+    assert_string_equal(h->host, "feweb.contoso.com");
+    assert_string_equal(h->user_agent, "");
+    assert_string_equal(h->location, "https://meet.contoso.com/x y");
+    assert_int_equal(h->status, 302);
+    assert_int_equal(h->req_bytes, sizeof req - 1);
+    assert_int_equal(h->resp_bytes, sizeof resp - 1);
+    tf_end(t);
+    tf_free(t);
+}
+
 static void test_probe(void **state)
 {
     (void)state;
@@ -618,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_connect_and_h2),
         cmocka_unit_test(test_ntlm_headers),
         cmocka_unit_test(test_decrypted_context),
+        cmocka_unit_test(test_value_blanks),
         cmocka_unit_test(test_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
