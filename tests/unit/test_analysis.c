@@ -828,6 +828,51 @@ static void test_client_edges(void **state)
     run_free(r);
 }
 
+/* The sign-in phase each service's request stands for: one request alone, its sign-in's phase. */
+static void test_service_phases(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *host, *uri, *phase;
+    } t[] = {
+        {"lyncdiscover.contoso.com", "/", "discover"},
+        {"dirweb.contoso.com", "/Autodiscover/AutodiscoverService.svc/root", "discover"},
+        {"dirweb.contoso.com", "/WebTicket/WebTicketService.svc", "webticket"},
+        {"dirweb.contoso.com", "/CertProv/CertProvisioningService.svc", "certificate"},
+        {"feweb.contoso.com", "/abs/handler/x", "homepool"},
+        {"feweb.contoso.com", "/groupexpansion/service.svc", "homepool"},
+        {"feweb.contoso.com", "/RgsClients/AgentService.svc", "homepool"},
+        {"feweb.contoso.com", "/ucwa/v1/applications", "homepool"},
+        {"feweb.contoso.com", "/Mcx/McxService.svc", "homepool"},
+        {"feweb.contoso.com", "/PersistentChat/RM/", "homepool"},
+        {"feweb.contoso.com", "/CollabContent/x", "homepool"},
+        {"feweb.contoso.com", "/lwa/WebPages/LwaClient.aspx", "homepool"},
+        {"feweb.contoso.com", "/Reach/sip.svc", "homepool"},
+        {"feweb.contoso.com", "/conf/x", "homepool"},
+        {"feweb.contoso.com", "/RequestHandlerExt/", "homepool"},
+        {"feweb.contoso.com", "/DeviceUpdateFiles_Ext/x.cab", "homepool"},
+        {"feweb.contoso.com", "/AutoUpdate/Int/x", "homepool"},
+        {"feweb.contoso.com", "/PhoneConferencing/x", "homepool"},
+        {"feweb.contoso.com", "/LocationInformation/liservice.svc", "homepool"},
+        {"feweb.contoso.com", "/HybridConfig/HybridConfigService.svc", ""},
+        {"feweb.contoso.com", "/PassiveAuth/", ""},
+        {"feweb.contoso.com", "/fonts/x", ""},
+        {"feweb.contoso.com", "/index.html", ""},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct run *r = run_new(1);
+        const char *listener = strcmp(t[i].host, "feweb.contoso.com") ? L_DIR : L_FE;
+        struct lf_event ev = http(r->t, 1, "198.51.100.7:50000", listener, t[i].host, "GET", t[i].uri, 200);
+        lf_analysis_event(r->an, &ev);
+        finish(r);
+        const struct lf_model *m = lf_analysis_model(r->an);
+        assert_int_equal(m->nsignins, 1);
+        if (strcmp(m->signins[0].phase, t[i].phase) != 0)
+            fail_msg("%s%s: phase '%s', want '%s'", t[i].host, t[i].uri, m->signins[0].phase, t[i].phase);
+        run_free(r);
+    }
+}
+
 /* ---- findings: each triggered, and not by the healthy run ---- */
 
 static void test_director_unpublished(void **state)
@@ -1252,6 +1297,7 @@ int main(void)
         cmocka_unit_test(test_held_events_come_out_clean),
         cmocka_unit_test(test_stitch_choice),
         cmocka_unit_test(test_client_edges),
+        cmocka_unit_test(test_service_phases),
         cmocka_unit_test(test_requests_through_stitched_connection),
         cmocka_unit_test(test_flow_roles),
         cmocka_unit_test(test_director_unpublished),
