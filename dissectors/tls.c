@@ -500,17 +500,19 @@ static void key_u16(struct fp_key *k, uint16_t v)
 }
 
 /* GREASE values (0x?a?a, both bytes equal) of a list in the key, folded to
- * 0x0a0a. Eight bytes at a time are passed over when none of their bytes
- * ends in the nibble a. */
+ * 0x0a0a. Eight bytes (four values) at a time are passed over when none of
+ * the four is a GREASE value: in each 16-bit lane, the first byte XOR the
+ * second and the first byte's low nibble XOR a are all zero only for one. */
 static void key_fold(uint8_t *o, size_t n)
 {
-    const uint64_t ones = 0x0101010101010101ULL, nib = 0x0f0f0f0f0f0f0f0fULL;
+    const uint64_t lanes = 0x0001000100010001ULL;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, o + i, 8);
-        uint64_t x = (w & nib) ^ (0x0a * ones); /* a zero byte: a byte ending in a */
-        if (!((x - ones) & ~x & (0x80 * ones)))
+        /* per lane (whatever the byte order): one byte XOR the other, and the low nibbles XOR a */
+        uint64_t z = ((w ^ (w >> 8)) & (0xff * lanes)) | ((w ^ (0x0a0a * lanes)) & (0x0f * lanes));
+        if (!((z - lanes) & ~z & (0x8000 * lanes))) /* no zero lane */
             continue;
         for (size_t j = i; j < i + 8; j += 2)
             if ((o[j] & 0x0f) == 0x0a && o[j] == o[j + 1])
@@ -558,22 +560,22 @@ static void key_list(struct fp_key *k, struct lf_cur c, int exts)
     }
 }
 
-/* The cache slot of a key: eight bytes a step (FNV-1a a byte a step cost more
- * than building the key). */
+/* The cache slot of a key: sixteen bytes a step in two independent lanes
+ * (FNV-1a a byte a step cost more than building the key). */
 static size_t key_slot(const struct fp_key *k)
 {
-    uint64_t h = LF_FNV_SEED ^ k->n;
+    uint64_t a = LF_FNV_SEED ^ k->n, b = 0x9e3779b97f4a7c15ULL;
     size_t i = 0;
-    for (; i + 8 <= k->n; i += 8) {
-        uint64_t w;
-        memcpy(&w, k->b + i, 8);
-        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-        h ^= h >> 29;
+    for (; i + 16 <= k->n; i += 16) {
+        uint64_t w[2];
+        memcpy(w, k->b + i, 16);
+        a = (a ^ w[0]) * 0x9e3779b97f4a7c15ULL;
+        b = (b ^ w[1]) * 0xc2b2ae3d27d4eb4fULL;
     }
     for (; i < k->n; i++)
-        h = (h ^ k->b[i]) * 1099511628211ULL;
-    h ^= h >> 32;
-    return (size_t)(h % FP_CACHE);
+        a = (a ^ k->b[i]) * 1099511628211ULL;
+    uint64_t h = (a ^ (b >> 29) ^ (a >> 32)) * 0xff51afd7ed558ccdULL;
+    return (size_t)((h >> 40) % FP_CACHE);
 }
 
 static void compute_fingerprints(const struct ch_view *v, struct lf_ev_tls *t)
@@ -1024,7 +1026,10 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
         return;
     st->emitted = 1;
     struct lf_event ev;
-    lf_event_start(&ev, LF_EV_TLS, st->ts ? st->ts : fc->ts);
+    /* lf_event_start's values for the fixed part; the tls member is copied whole below */
+    memset(&ev, 0, offsetof(struct lf_event, u));
+    ev.type = LF_EV_TLS;
+    ev.ts = st->ts ? st->ts : fc->ts;
     struct lf_ev_tls *t = &st->tls;
     ev.flow_id = fc->flow_id;
     ev.client = st->swapped ? fc->server : fc->client;

@@ -793,7 +793,16 @@ static void test_fingerprint_shapes(void **state)
 
 /* A ClientHello with n ciphers (a GREASE value first) and one extension,
  * supported_groups 29, 23; its JA3 string, as the JA3 definition builds it. */
+static void build_long_ch_at(struct bld *b, size_t n, char *ja3s, size_t size, size_t at, uint16_t v);
 static void build_long_ch(struct bld *b, size_t n, char *ja3s, size_t size)
+{
+    build_long_ch_at(b, n, ja3s, size, 0, 0x2a2a);
+}
+
+static int t_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
+
+/* The same, with the cipher at index `at` (0: the GREASE value) set to v. */
+static void build_long_ch_at(struct bld *b, size_t n, char *ja3s, size_t size, size_t at, uint16_t v)
 {
     b->n = 0;
     put8(b, 22);
@@ -808,11 +817,15 @@ static void build_long_ch(struct bld *b, size_t n, char *ja3s, size_t size)
         put8(b, i);
     put8(b, 0);
     put16(b, (unsigned)(2 * n));
-    put16(b, 0x2a2a);
     size_t used = (size_t)snprintf(ja3s, size, "771,");
-    for (size_t i = 1; i < n; i++) {
-        put16(b, (unsigned)(0x0100 + i));
-        used += (size_t)snprintf(ja3s + used, size - used, "%s%u", i > 1 ? "-" : "", (unsigned)(0x0100 + i));
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t c = i == at ? v : i == 0 ? 0x2a2a : (uint16_t)(0x0100 + i);
+        put16(b, c);
+        if (t_grease(c))
+            continue;
+        used += (size_t)snprintf(ja3s + used, size - used, "%s%u", first ? "" : "-", (unsigned)c);
+        first = 0;
     }
     snprintf(ja3s + used, size - used, ",10,29-23,");
     put8(b, 1);
@@ -825,6 +838,34 @@ static void build_long_ch(struct bld *b, size_t n, char *ja3s, size_t size)
     put16(b, 23);
     patch(b, hl, 3);
     patch(b, rl, 2);
+}
+
+/* Values next to GREASE ones (one byte equal, one nibble off), at every
+ * position of an 8-byte step of the fingerprint key, are not folded: each
+ * hello gets the JA3 of its own list even after the others were cached. */
+static void test_fingerprint_near_grease(void **state)
+{
+    (void)state;
+    static const uint16_t near[] = {0x1a2a, 0x0a0b, 0xba0a, 0x0aba, 0xaa0a, 0x1b1b, 0x0a1a, 0xfafb, 0x3a3a};
+    for (size_t k = 0; k < sizeof near / sizeof near[0]; k++) {
+        for (size_t at = 1; at <= 6; at++) {
+            struct bld b;
+            char ja3s[4096], want[33];
+            build_long_ch_at(&b, 12, ja3s, sizeof ja3s, at, near[k]);
+            uint8_t dig[EVP_MAX_MD_SIZE];
+            unsigned dlen = 0;
+            assert_true(EVP_Digest(ja3s, strlen(ja3s), dig, &dlen, EVP_md5(), NULL));
+            for (unsigned i = 0; i < 16; i++)
+                snprintf(want + 2 * i, 3, "%02x", dig[i]);
+            struct conn *c = conn_new();
+            conn_feed(c, LF_C2S, b.b, b.n);
+            conn_end(c);
+            assert_int_equal(c->nev, 1);
+            if (strcmp(c->ev[0].u.tls.ja3, want))
+                fail_msg("0x%04x at %zu: ja3 %s, want %s (%s)", near[k], at, c->ev[0].u.tls.ja3, want, ja3s);
+            conn_free(c);
+        }
+    }
 }
 
 /* Long cipher lists: one that fits the fingerprint cache's key and one that
@@ -1112,6 +1153,7 @@ int main(void)
         cmocka_unit_test(test_not_tls_leaves),
         cmocka_unit_test(test_fingerprint_long_lists),
         cmocka_unit_test(test_appdata_then_alert),
+        cmocka_unit_test(test_fingerprint_near_grease),
     };
     return cmocka_run_group_tests_name("tls", tests, NULL, NULL);
 }
