@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +161,11 @@ static inline __attribute__((always_inline)) void feed(struct engine_impl *im, s
         reprobe(im, f, dir);
 }
 
-static void attach(struct engine_impl *im, struct lf_flow *f, const struct lf_dissector *d, enum lf_dir first)
+/* Attaches d and replays the held bytes, the direction that spoke first
+ * first; then `chunk` (bytes of `first` not held, or NULL), right after that
+ * direction's held bytes. */
+static void attach_chunk(struct engine_impl *im, struct lf_flow *f, const struct lf_dissector *d, enum lf_dir first,
+                         const uint8_t *chunk, size_t chunk_len)
 {
     struct lf_flowctx fc;
     flowctx(&im->e, f, &fc);
@@ -175,8 +180,15 @@ static void attach(struct engine_impl *im, struct lf_flow *f, const struct lf_di
         f->buf[order[i]].max = im->e.cfg.stream_cap;
         if (held.len)
             feed(im, f, order[i], held.data, held.len);
+        if (i == 0 && chunk_len && f->dis_state == LF_DSTATE_ATTACHED)
+            feed(im, f, first, chunk, chunk_len);
         buf_release(im, &held);
     }
+}
+
+static void attach(struct engine_impl *im, struct lf_flow *f, const struct lf_dissector *d, enum lf_dir first)
+{
+    attach_chunk(im, f, d, first, NULL, 0);
 }
 
 /* Chooses a dissector from the held bytes of dir; final: no more bytes will come. */
@@ -202,6 +214,22 @@ static void probe(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, in
     if (f->probe_no[LF_C2S] && f->probe_no[LF_S2C] &&
         (final || (f->reprobe[LF_C2S] >= REPROBE_MAX && f->reprobe[LF_S2C] >= REPROBE_MAX)))
         leave(im, f);
+}
+
+/* What hold() would add to the held bytes for len more, or SIZE_MAX when it
+ * would refuse them (past PROBE_KEEP, or the buffers over the global cap). */
+static size_t hold_growth(const struct engine_impl *im, const struct lf_bytebuf *b, size_t len)
+{
+    if (b->len + len > PROBE_KEEP)
+        return SIZE_MAX;
+    if (b->len + len <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + len)
+        cap *= 2;
+    if (im->held + (cap - b->cap) + im->reasm.buffered > im->e.cfg.global_cap)
+        return SIZE_MAX;
+    return cap - b->cap;
 }
 
 /* Keeps a direction's bytes while no dissector is chosen; 0, or -1 at a cap. */
@@ -248,6 +276,22 @@ static void on_stream_data(void *ctx, int dirn, const uint8_t *data, size_t len)
         f->reprobe[dir]++; /* probe again from this chunk on */
         f->probe_no[dir] = 0;
         f->buf[dir].len = 0;
+    }
+    if (f->buf[dir].len == 0 && f->buf[other].len == 0) {
+        /* Nothing held either way (a flow's first bytes): probe the chunk
+         * where it lies and, when a dissector takes it, feed it from there.
+         * The bytes hold() would have kept count as held while they are fed,
+         * so every cap decides as it would have. Else hold and probe below. */
+        size_t grow = hold_growth(im, &f->buf[dir], len);
+        int wait = 0;
+        const struct lf_dissector *d =
+            grow == SIZE_MAX ? NULL : lf_dissector_probe(data, len, dir, len >= PROBE_BYTES, &wait);
+        if (d) {
+            im->held += grow;
+            attach_chunk(im, f, d, dir, data, len);
+            im->held -= grow;
+            return;
+        }
     }
     if (hold(im, &f->buf[dir], data, len) != 0) {
         if (over_global(im))

@@ -78,11 +78,16 @@ struct step {
     long len;         /* 0: strlen(text) */
 };
 
+static size_t global_cap;        /* when not 0: the run's global buffer cap */
+static uint64_t stream_cap_hits; /* the last run's */
+
 /* Runs a connection made of steps (after a handshake) through an engine. */
 static void run(uint16_t port, const struct step *s, size_t n, const char *host)
 {
     struct lf_config cfg;
     lf_config_defaults(&cfg);
+    if (global_cap)
+        cfg.global_cap = global_cap;
     nsni = nhttp = 0;
     struct lf_engine *eng = lf_engine_new(&cfg, collect, NULL);
     uint8_t b[2048], pl[1024];
@@ -107,6 +112,7 @@ static void run(uint16_t port, const struct step *s, size_t n, const char *host)
         lf_engine_packet(eng, 1, t + 2 + (lf_time)i, b, k, k);
     }
     lf_engine_flush(eng);
+    stream_cap_hits = eng->stats.stream_cap_hits;
     lf_engine_free(eng);
 }
 
@@ -192,10 +198,30 @@ static void test_bounded(void **state)
     assert_string_equal(snis[0], "early.example");
 }
 
+/* A flow's first bytes are probed where they lie, but count against the
+ * global cap as if held: when the buffer holding them would pass it, the flow
+ * is given up (counted) as before; with room for it, it is dissected. */
+static void test_first_bytes_cap(void **state)
+{
+    (void)state;
+    const struct step s[] = {{1, NULL, 0}};
+    global_cap = 1000; /* a probe buffer is 1 KiB at least */
+    run(443, s, 1, "capped.example");
+    assert_int_equal(nsni, 0);
+    assert_int_equal(stream_cap_hits, 1);
+    global_cap = 1024;
+    run(443, s, 1, "fits.example");
+    assert_int_equal(nsni, 1);
+    assert_string_equal(snis[0], "fits.example");
+    assert_int_equal(stream_cap_hits, 0);
+    global_cap = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_starttls),
+        cmocka_unit_test(test_first_bytes_cap),
         cmocka_unit_test(test_socks5),
         cmocka_unit_test(test_connect_tunnel),
         cmocka_unit_test(test_proxy_v1_v2),
