@@ -157,9 +157,22 @@ _Static_assert(CERT_TEXT_END - CERT_TEXT_AT < TLS_FSZ(cert_subject) + TLS_FSZ(ce
                                                   TLS_FSZ(cert_sha256) + 8,
                "only the certificate's text fields lie between cert_subject and cert_not_before");
 
+/* States of ended flows kept for the next ones (a free list chained through
+ * inner_st, at most STATE_POOL_MAX), so a run in steady state allocates no
+ * state per flow. Capture thread only, like the caches above. */
+#define STATE_POOL_MAX 256
+static struct tls_state *state_pool;
+static size_t state_pool_n;
+
 static void *tls_state_new(struct lf_flowctx *fc)
 {
-    struct tls_state *st = lf_xmalloc(sizeof *st);
+    struct tls_state *st = state_pool;
+    if (st) {
+        state_pool = st->inner_st;
+        state_pool_n--;
+    } else {
+        st = lf_xmalloc(sizeof *st);
+    }
     size_t at = offsetof(struct tls_state, tls) + CERT_TEXT_AT, end = offsetof(struct tls_state, tls) + CERT_TEXT_END;
     memset(st, 0, at);
     memset((char *)st + end, 0, sizeof *st - end);
@@ -186,6 +199,12 @@ static void tls_state_free(void *p)
     }
     lf_tlsdec_free(st->dec);
     free(st->plain);
+    if (state_pool_n < STATE_POOL_MAX) {
+        st->inner_st = state_pool;
+        state_pool = st;
+        state_pool_n++;
+        return;
+    }
     free(st);
 }
 

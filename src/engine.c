@@ -404,14 +404,16 @@ void lf_engine_free(struct lf_engine *eng)
     free(im);
 }
 
-static void tcp_payload(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, const struct lf_pkt *p)
+/* Returns 1 when the segment went to the stream (the only way a packet
+ * changes the counters sync_stats copies), else 0. */
+static int tcp_payload(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, const struct lf_pkt *p)
 {
     if (p->tcp_flags & LF_TCP_SYN)
         lf_stream_syn(&f->st[dir], p->seq);
     if (f->dis_state == LF_DSTATE_NONE || (p->tcp_flags & LF_TCP_RST))
-        return;
+        return 0;
     if (p->paywire == 0 && !(p->tcp_flags & LF_TCP_FIN))
-        return;
+        return 0;
     uint32_t seq = p->seq + ((p->tcp_flags & LF_TCP_SYN) ? 1u : 0u);
     im->cur = f;
     lf_stream_segment(&im->reasm, &f->st[dir], seq, p->payload, p->paylen, p->paywire, p->tcp_flags & LF_TCP_FIN,
@@ -421,6 +423,7 @@ static void tcp_payload(struct engine_impl *im, struct lf_flow *f, enum lf_dir d
         lf_stream_release(&im->reasm, &f->st[0]);
         lf_stream_release(&im->reasm, &f->st[1]);
     }
+    return 1;
 }
 
 void lf_engine_packet(struct lf_engine *eng, int linktype, lf_time ts, const uint8_t *data, size_t caplen,
@@ -456,13 +459,18 @@ void lf_engine_packet(struct lf_engine *eng, int linktype, lf_time ts, const uin
         return;
     enum lf_dir dir;
     struct lf_flow *f = lf_flowtab_packet(eng->flows, &p, ts, wirelen, &dir);
-    if (p.proto == 6 && p.frag == LF_FRAG_NONE)
-        tcp_payload(im, f, dir, &p);
+    /* The gap, cap and buffer counters change only in the stream, the
+     * dissectors and a flow's end (which syncs them itself): they are copied
+     * to eng after a packet that reached one of those, not after every ACK. */
+    int touched = p.proto == 6 && p.frag == LF_FRAG_NONE && tcp_payload(im, f, dir, &p);
     /* Closed (FIN both ways, or RST): the dissectors are done now; the flow
      * itself lingers to count the last ACKs. */
-    if (f->closed && f->dis_state != LF_DSTATE_NONE)
+    if (f->closed && f->dis_state != LF_DSTATE_NONE) {
         finish_dissection(im, f);
-    sync_stats(im);
+        touched = 1;
+    }
+    if (touched)
+        sync_stats(im);
 }
 
 void lf_engine_expire(struct lf_engine *eng, lf_time now)

@@ -217,6 +217,48 @@ static void test_first_bytes_cap(void **state)
     global_cap = 0;
 }
 
+/* The engine's buffer count is current after every packet that changes it
+ * (a segment queued past a hole, then delivered), and an ACK leaves it be. */
+static void test_buffered_after_each_packet(void **state)
+{
+    (void)state;
+    struct lf_config cfg;
+    lf_config_defaults(&cfg);
+    nsni = nhttp = 0;
+    struct lf_engine *eng = lf_engine_new(&cfg, collect, NULL);
+    uint8_t b[2048];
+    static const uint8_t none[1];
+    static const char req[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+    size_t half = 10, rest = sizeof req - 1 - half;
+    lf_time t = 1700000000000000LL;
+    size_t k = frame(b, 1, 80, 999, 0x02, none, 0);
+    lf_engine_packet(eng, 1, t, b, k, k);
+    k = frame(b, 0, 80, 8999, 0x12, none, 0);
+    lf_engine_packet(eng, 1, t + 1, b, k, k);
+    assert_int_equal(eng->buffered, 0);
+    k = frame(b, 1, 80, 1000 + (uint32_t)half, 0x18, (const uint8_t *)req + half, rest);
+    lf_engine_packet(eng, 1, t + 2, b, k, k);
+    size_t queued = eng->buffered;
+    assert_true(queued >= rest);
+    k = frame(b, 0, 80, 9000, 0x10, none, 0);
+    lf_engine_packet(eng, 1, t + 3, b, k, k);
+    assert_int_equal(eng->buffered, queued);
+    k = frame(b, 1, 80, 1000, 0x18, (const uint8_t *)req, half);
+    lf_engine_packet(eng, 1, t + 4, b, k, k);
+    assert_int_not_equal(eng->buffered, queued); /* the chunk came back, the dissector holds the rest */
+    assert_true(eng->buffered > 0);
+    k = frame(b, 1, 80, 1000 + (uint32_t)(sizeof req - 1), 0x11, none, 0);
+    lf_engine_packet(eng, 1, t + 5, b, k, k);
+    k = frame(b, 0, 80, 9000, 0x11, none, 0);
+    lf_engine_packet(eng, 1, t + 6, b, k, k);
+    assert_int_equal(eng->buffered, 0); /* closed both ways: everything released */
+    assert_int_equal(eng->stats.gaps, 0);
+    lf_engine_flush(eng);
+    assert_int_equal(nhttp, 1);
+    assert_string_equal(methods[0], "GET");
+    lf_engine_free(eng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_connect_tunnel),
         cmocka_unit_test(test_proxy_v1_v2),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_buffered_after_each_packet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

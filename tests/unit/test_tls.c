@@ -264,6 +264,55 @@ static void test_roles_from_hellos(void **state)
     free(sc.p);
 }
 
+/* A state is reused after its flow ended: nothing of the last flow (roles
+ * swapped, an alert, a certificate) shows in the next flow's event. */
+static void test_state_reused_clean(void **state)
+{
+    (void)state;
+    struct blob cs = load("curl-c2s.bin"), sc = load("curl-s2c.bin");
+    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x30};
+    struct conn *c = conn_new();
+    conn_feed(c, LF_S2C, cs.p, CURL_CH_END);
+    conn_feed(c, LF_C2S, sc.p, CURL_S2C_FLIGHT);
+    conn_feed(c, LF_S2C, alert, sizeof alert);
+    assert_int_equal(c->nev, 1);
+    assert_int_equal(c->ev[0].u.tls.alert_from, 'c');
+    void *old = c->st;
+    conn_end(c);
+    /* the next flow: the freed state comes back, and starts as a new one */
+    c->st = lf_dissector_tls.state_new(&c->fc);
+    assert_ptr_equal(c->st, old);
+    c->nev = 0;
+    for (int i = 0; i < 2; i++)
+        c->p[i].len = c->p[i].want = 0;
+    curl_run(c, &cs, &sc);
+    assert_int_equal(c->nev, 1);
+    const struct lf_event *ev = &c->ev[0];
+    assert_int_equal(ev->client.port, 50000);
+    assert_int_equal(ev->server.port, 443);
+    assert_int_equal(ev->u.tls.alert_from, 0);
+    assert_int_equal(ev->u.tls.cipher, 0xc02f);
+    assert_curl_cert(&ev->u.tls);
+    conn_end(c);
+    /* and again, for a flow that ends after its ClientHello: no certificate text */
+    c->st = lf_dissector_tls.state_new(&c->fc);
+    assert_ptr_equal(c->st, old);
+    c->nev = 0;
+    for (int i = 0; i < 2; i++)
+        c->p[i].len = c->p[i].want = 0;
+    conn_feed(c, LF_C2S, cs.p, CURL_CH_END);
+    conn_end(c);
+    assert_int_equal(c->nev, 1);
+    assert_string_equal(c->ev[0].u.tls.sni, CURL_SNI);
+    assert_int_equal(c->ev[0].u.tls.cipher, 0);
+    assert_string_equal(c->ev[0].u.tls.cert_subject, "");
+    assert_string_equal(c->ev[0].u.tls.cert_san, "");
+    assert_int_equal(c->ev[0].u.tls.cert_not_after, 0);
+    conn_free(c);
+    free(cs.p);
+    free(sc.p);
+}
+
 /* Application data before the server answered is 0-RTT data: the event waits
  * for the server's handshake. */
 static void test_early_data_waits(void **state)
@@ -1131,6 +1180,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_curl_tls12),
         cmocka_unit_test(test_roles_from_hellos),
+        cmocka_unit_test(test_state_reused_clean),
         cmocka_unit_test(test_early_data_waits),
         cmocka_unit_test(test_clienthello_split_segments),
         cmocka_unit_test(test_clienthello_split_records),
