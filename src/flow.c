@@ -14,9 +14,19 @@ struct lru {
     struct lf_flow *head, *tail; /* head: least recently seen */
 };
 
+/* One hash table: a bucket array of chains through hnext. */
+struct tab {
+    struct lf_flow **b;
+    size_t n, count; /* buckets (a power of two), flows in it */
+};
+
+/* Open flows and closed ones are in two tables, so the packets of open flows
+ * walk a bucket array sized to the open flows alone, not one that also holds
+ * every closed flow lingering for its last ACKs; a packet no open flow takes
+ * is looked up among the closed ones. A 5-tuple has at most one flow. */
 struct lf_flowtab {
-    struct lf_flow **buckets;
-    size_t nbuckets, max_buckets, max_flows, count, allocated;
+    struct tab open, closed;
+    size_t max_buckets, max_flows, count, allocated;
     struct lf_flow **slabs;
     size_t nslabs;
     struct lf_flow *free_list;
@@ -38,8 +48,9 @@ struct lf_flowtab *lf_flowtab_new(size_t max_flows, struct lf_reasm *r, struct l
     t->max_buckets = 64;
     while (t->max_buckets < max_flows && t->max_buckets < MAX_BUCKETS)
         t->max_buckets <<= 1;
-    t->nbuckets = t->max_buckets < MIN_BUCKETS ? t->max_buckets : MIN_BUCKETS;
-    t->buckets = lf_xcalloc(t->nbuckets, sizeof *t->buckets);
+    t->open.n = t->closed.n = t->max_buckets < MIN_BUCKETS ? t->max_buckets : MIN_BUCKETS;
+    t->open.b = lf_xcalloc(t->open.n, sizeof *t->open.b);
+    t->closed.b = lf_xcalloc(t->closed.n, sizeof *t->closed.b);
     t->reasm = r;
     t->stats = stats;
     t->on_end = on_end;
@@ -56,7 +67,8 @@ void lf_flowtab_free(struct lf_flowtab *t)
     for (size_t i = 0; i < t->nslabs; i++)
         free(t->slabs[i]);
     free(t->slabs);
-    free(t->buckets);
+    free(t->open.b);
+    free(t->closed.b);
     free(t);
 }
 
@@ -121,6 +133,66 @@ static void lru_append(struct lf_flowtab *t, struct lf_flow *f, enum lf_flow_lis
     l->tail = f;
 }
 
+/* Twice the buckets: every chain is split by the next bit of its flows' hashes. */
+static void tab_grow(struct tab *tb)
+{
+    size_t n = tb->n * 2;
+    struct lf_flow **b = lf_xcalloc(n, sizeof *b);
+    for (size_t i = 0; i < tb->n; i++) {
+        struct lf_flow *f = tb->b[i];
+        while (f) {
+            struct lf_flow *next = f->hnext;
+            struct lf_flow **head = &b[f->hash & (n - 1)];
+            f->hnext = *head;
+            *head = f;
+            f = next;
+        }
+    }
+    free(tb->b);
+    tb->b = b;
+    tb->n = n;
+}
+
+/* Adds f to a table, which doubles its buckets first when its flows reach half of them. */
+static void tab_insert(struct lf_flowtab *t, struct tab *tb, struct lf_flow *f)
+{
+    if (tb->count * 2 >= tb->n && tb->n < t->max_buckets)
+        tab_grow(tb);
+    struct lf_flow **head = &tb->b[f->hash & (tb->n - 1)];
+    f->hnext = *head;
+    *head = f;
+    tb->count++;
+}
+
+static void tab_remove(struct tab *tb, struct lf_flow *f)
+{
+    struct lf_flow **pp = &tb->b[f->hash & (tb->n - 1)];
+    while (*pp && *pp != f)
+        pp = &(*pp)->hnext;
+    if (*pp) {
+        *pp = f->hnext;
+        tb->count--;
+    }
+}
+
+/* The flow of a packet's 5-tuple in one table, and the packet's direction in it. */
+static inline struct lf_flow *tab_find(const struct tab *tb, const struct lf_pkt *p, uint32_t h, enum lf_dir *dir)
+{
+    for (struct lf_flow *f = tb->b[h & (tb->n - 1)]; f; f = f->hnext) {
+        if (f->hash != h || f->proto != p->proto)
+            continue;
+        if (ep_equal(&f->cli, &p->src) && ep_equal(&f->srv, &p->dst)) {
+            *dir = LF_C2S;
+            return f;
+        }
+        if (ep_equal(&f->srv, &p->src) && ep_equal(&f->cli, &p->dst)) {
+            *dir = LF_S2C;
+            return f;
+        }
+    }
+    return NULL;
+}
+
 static struct lf_flow *slot_get(struct lf_flowtab *t)
 {
     if (!t->free_list) {
@@ -153,11 +225,7 @@ void lf_flowtab_end(struct lf_flowtab *t, struct lf_flow *f)
     lf_bytebuf_free(&f->buf[1]);
     lf_stream_release(t->reasm, &f->st[0]);
     lf_stream_release(t->reasm, &f->st[1]);
-    struct lf_flow **pp = &t->buckets[f->hash & (t->nbuckets - 1)];
-    while (*pp && *pp != f)
-        pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = f->hnext;
+    tab_remove(f->closed ? &t->closed : &t->open, f);
     lru_unlink(t, f);
     f->in_use = 0;
     f->hnext = t->free_list;
@@ -216,25 +284,6 @@ static int sender_is_client(const struct lf_pkt *p)
     return 1;
 }
 
-/* Twice the buckets: every chain is split by the next bit of its flows' hashes. */
-static void grow(struct lf_flowtab *t)
-{
-    size_t n = t->nbuckets * 2;
-    struct lf_flow **b = lf_xcalloc(n, sizeof *b);
-    for (size_t i = 0; i < t->nbuckets; i++) {
-        struct lf_flow *f = t->buckets[i];
-        while (f) {
-            struct lf_flow *next = f->hnext;
-            struct lf_flow **head = &b[f->hash & (n - 1)];
-            f->hnext = *head;
-            *head = f;
-            f = next;
-        }
-    }
-    free(t->buckets);
-    t->buckets = b;
-    t->nbuckets = n;
-}
 
 static struct lf_flow *create(struct lf_flowtab *t, const struct lf_pkt *p, uint32_t h, lf_time ts)
 {
@@ -253,11 +302,7 @@ static struct lf_flow *create(struct lf_flowtab *t, const struct lf_pkt *p, uint
         f->srv = p->src;
     }
     f->first = f->last = ts;
-    if (t->count * 2 >= t->nbuckets && t->nbuckets < t->max_buckets)
-        grow(t);
-    size_t b = h & (t->nbuckets - 1);
-    f->hnext = t->buckets[b];
-    t->buckets[b] = f;
+    tab_insert(t, &t->open, f);
     lru_append(t, f, p->proto == 6 ? LF_LIST_TCP : LF_LIST_UDP);
     t->count++;
     t->stats->flows++;
@@ -287,6 +332,8 @@ static void tcp_state(struct lf_flowtab *t, struct lf_flow *f, const struct lf_p
     }
     if (f->closed) {
         f->closed_at = ts;
+        tab_remove(&t->open, f);
+        tab_insert(t, &t->closed, f);
         lru_unlink(t, f);
         lru_append(t, f, LF_LIST_CLOSED);
     }
@@ -296,19 +343,9 @@ struct lf_flow *lf_flowtab_packet(struct lf_flowtab *t, const struct lf_pkt *p, 
                                   enum lf_dir *dir)
 {
     uint32_t h = tuple_hash(p->proto, &p->src, &p->dst);
-    struct lf_flow *f = t->buckets[h & (t->nbuckets - 1)];
-    for (; f; f = f->hnext) {
-        if (f->hash != h || f->proto != p->proto)
-            continue;
-        if (ep_equal(&f->cli, &p->src) && ep_equal(&f->srv, &p->dst)) {
-            *dir = LF_C2S;
-            break;
-        }
-        if (ep_equal(&f->srv, &p->src) && ep_equal(&f->cli, &p->dst)) {
-            *dir = LF_S2C;
-            break;
-        }
-    }
+    struct lf_flow *f = tab_find(&t->open, p, h, dir);
+    if (!f && t->closed.count)
+        f = tab_find(&t->closed, p, h, dir);
     /* A new connection on the 5-tuple of a closed one. */
     if (f && f->closed && p->proto == 6 && (p->tcp_flags & (LF_TCP_SYN | LF_TCP_ACK)) == LF_TCP_SYN &&
         !(f->syn[LF_C2S] && *dir == LF_C2S && f->isn[LF_C2S] == p->seq)) {

@@ -175,12 +175,68 @@ static void test_expiry_and_reuse(void **state)
     tab_free(&x);
 }
 
+/* 3,000 flows closed (FIN both ways, or RST) while 3,000 others stay open:
+ * the late ACKs of closed flows and the packets of open ones each find their
+ * own flow (no new flow), a retransmitted SYN stays in its closed flow, a new
+ * SYN replaces it, and the closed flows end after their linger. */
+static void test_closed_flows_found(void **state)
+{
+    (void)state;
+    static struct tab x;
+    tab_init(&x, 8192);
+    enum lf_dir dir;
+    const lf_time s = 1000000;
+    enum { N = 3000 };
+    static uint64_t ids[2 * N];
+    for (uint32_t i = 0; i < 2 * N; i++)
+        ids[i] = see(&x, pkt(i, 40000, 0, 0x02, 7), s, &dir)->id;
+    for (uint32_t i = 0; i < N; i++) {
+        if (i % 2) {
+            see(&x, pkt(i, 40000, 0, 0x11, 8), 2 * s, &dir);
+            assert_int_equal(see(&x, pkt(i, 40000, 1, 0x11, 70), 2 * s, &dir)->closed, 1);
+        } else {
+            assert_int_equal(see(&x, pkt(i, 40000, 1, 0x04, 70), 2 * s, &dir)->closed, 2);
+        }
+    }
+    assert_int_equal(lf_flowtab_count(x.t), 2 * N);
+    for (uint32_t i = 0; i < 2 * N; i++) {
+        struct lf_flow *f = see(&x, pkt(i, 40000, 0, 0x10, 9), 3 * s, &dir); /* an ACK */
+        assert_int_equal(f->id, ids[i]);
+        assert_int_equal(dir, LF_C2S);
+        assert_int_equal(f->closed, i < N ? (i % 2 ? 1 : 2) : 0);
+        assert_int_equal(f->pkts[LF_C2S], i < N && i % 2 ? 3 : 2);
+        f = see(&x, pkt(i, 40000, 1, 0x10, 71), 3 * s, &dir);
+        assert_int_equal(f->id, ids[i]);
+        assert_int_equal(dir, LF_S2C);
+    }
+    assert_int_equal(x.stats.flows, 2 * N);
+    assert_int_equal(x.ended.n, 0);
+    /* the same SYN again (same ISN) counts in the closed flow; a new one replaces it */
+    assert_int_equal(see(&x, pkt(1, 40000, 0, 0x02, 7), 4 * s, &dir)->id, ids[1]);
+    assert_int_equal(x.ended.n, 0);
+    struct lf_flow *g = see(&x, pkt(1, 40000, 0, 0x02, 5000), 4 * s, &dir);
+    assert_true(g->id != ids[1]);
+    assert_int_equal(g->closed, 0);
+    assert_int_equal(x.ended.n, 1);
+    assert_int_equal(x.ended.id[0], ids[1]);
+    assert_int_equal(see(&x, pkt(1, 40000, 1, 0x12, 800), 4 * s, &dir)->id, g->id);
+    /* the other closed flows end after their linger, the open ones stay */
+    lf_flowtab_expire(x.t, 4 * s + (lf_time)LF_FLOW_LINGER_S * s, 1000, 1000);
+    assert_int_equal(x.ended.n, N);
+    assert_int_equal(lf_flowtab_count(x.t), N + 1);
+    for (uint32_t i = N; i < 2 * N; i++)
+        assert_int_equal(see(&x, pkt(i, 40000, 1, 0x10, 72), 5 * s, &dir)->id, ids[i]);
+    assert_int_equal(see(&x, pkt(0, 40000, 0, 0x10, 9), 5 * s, &dir)->id, 2 * N + 2); /* a new flow */
+    tab_free(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_both_ways_and_growth),
         cmocka_unit_test(test_eviction_order),
         cmocka_unit_test(test_expiry_and_reuse),
+        cmocka_unit_test(test_closed_flows_found),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
