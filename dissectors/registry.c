@@ -45,6 +45,15 @@ const struct lf_dissector *lf_dissector_probe(const uint8_t *data, size_t len, e
     return NULL;
 }
 
+/* Buffers of the first size (BUF_FIRST) that flows gave back, kept for the
+ * next flows (at most BUF_POOL_MAX; each holds the next one's address in its
+ * first bytes), so a run in steady state allocates no buffer per flow.
+ * Capture thread only. */
+#define BUF_FIRST ((size_t)4096)
+#define BUF_POOL_MAX 256
+static uint8_t *buf_pool;
+static size_t buf_pool_n;
+
 /* Makes room for n more bytes in b; -1 when b->max would be exceeded. */
 static int reserve(struct lf_bytebuf *b, size_t n)
 {
@@ -59,7 +68,13 @@ static int reserve(struct lf_bytebuf *b, size_t n)
         cap *= 2;
     if (b->max && cap > b->max)
         cap = b->max;
-    b->data = lf_xrealloc(b->data, cap);
+    if (!b->data && cap == BUF_FIRST && buf_pool) {
+        b->data = buf_pool;
+        memcpy(&buf_pool, b->data, sizeof buf_pool);
+        buf_pool_n--;
+    } else {
+        b->data = lf_xrealloc(b->data, cap);
+    }
     b->cap = cap;
     return 0;
 }
@@ -142,7 +157,13 @@ enum lf_dis_status lf_feed(const struct lf_dissector *d, void *st, struct lf_flo
 
 void lf_bytebuf_free(struct lf_bytebuf *b)
 {
-    free(b->data);
+    if (b->data && b->cap == BUF_FIRST && buf_pool_n < BUF_POOL_MAX) {
+        memcpy(b->data, &buf_pool, sizeof buf_pool);
+        buf_pool = b->data;
+        buf_pool_n++;
+    } else {
+        free(b->data);
+    }
     b->data = NULL;
     b->len = b->cap = 0;
     b->want = 0;

@@ -95,6 +95,8 @@ struct lf_bytebuf {
  * The buffer is compacted; no allocation once it reached its working size. */
 enum lf_dis_status lf_feed(const struct lf_dissector *d, void *st, struct lf_flowctx *fc, enum lf_dir dir,
                            struct lf_bytebuf *b, const uint8_t *data, size_t len);
+/* Frees b's bytes (a buffer of the first size lf_feed gives is kept for the
+ * next flow's) and empties b: data NULL, len, cap and want 0. */
 void lf_bytebuf_free(struct lf_bytebuf *b);
 
 #endif
