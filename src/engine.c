@@ -83,12 +83,9 @@ void lf_event_start(struct lf_event *ev, enum lf_ev_type type, lf_time ts)
 
 static void flowctx(struct lf_engine *eng, const struct lf_flow *f, struct lf_flowctx *fc)
 {
-    memset(fc, 0, sizeof *fc);
-    fc->flow_id = f->id;
-    fc->client = f->cli;
-    fc->server = f->srv;
-    fc->ts = eng->now;
-    fc->eng = eng;
+    /* every member named: no memset of the whole context and its padding first */
+    *fc = (struct lf_flowctx){
+        .flow_id = f->id, .client = f->cli, .server = f->srv, .ts = eng->now, .eng = eng, .sni = NULL, .decrypted = 0};
 }
 
 static void buf_release(struct engine_impl *im, struct lf_bytebuf *b)
