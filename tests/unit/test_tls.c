@@ -655,6 +655,24 @@ static void test_tls13_cert_encrypted(void **state)
     free(sc.p);
 }
 
+/* A ClientHello's start: the record and handshake headers (lengths patched
+ * later at *rl and *hl), TLS 1.2, a fixed random and no session id. */
+static void ch_begin(struct bld *b, size_t *rl, size_t *hl)
+{
+    b->n = 0;
+    put8(b, 22);
+    put16(b, 0x0301);
+    *rl = b->n;
+    put16(b, 0);
+    put8(b, 1);
+    *hl = b->n;
+    put24(b, 0);
+    put16(b, 0x0303);
+    for (int i = 0; i < 32; i++)
+        put8(b, i);
+    put8(b, 0);
+}
+
 /* A hand-made ClientHello with the ciphers, extensions and signature
  * algorithms of the JA4 specification's example, plus GREASE values. */
 static size_t build_ch_alpn(struct bld *b, int two_names, int ech, const char *alpn, size_t alpn_len)
@@ -664,18 +682,8 @@ static size_t build_ch_alpn(struct bld *b, int two_names, int ech, const char *a
     static const uint16_t exts[] = {0x1a1a, 0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d,
                                     0x0005, 0x0023, 0x0012, 0x002b, 0xff01, 0x000b, 0x000a, 0x0015};
     static const uint16_t sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601};
-    b->n = 0;
-    put8(b, 22);
-    put16(b, 0x0301);
-    size_t rl = b->n;
-    put16(b, 0);
-    put8(b, 1);
-    size_t hl = b->n;
-    put24(b, 0);
-    put16(b, 0x0303);
-    for (int i = 0; i < 32; i++)
-        put8(b, i);
-    put8(b, 0);
+    size_t rl, hl;
+    ch_begin(b, &rl, &hl);
     put16(b, sizeof ciphers);
     for (size_t i = 0; i < sizeof ciphers / 2; i++)
         put16(b, ciphers[i]);
@@ -853,18 +861,8 @@ static int t_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (
 /* The same, with the cipher at index `at` (0: the GREASE value) set to v. */
 static void build_long_ch_at(struct bld *b, size_t n, char *ja3s, size_t size, size_t at, uint16_t v)
 {
-    b->n = 0;
-    put8(b, 22);
-    put16(b, 0x0301);
-    size_t rl = b->n;
-    put16(b, 0);
-    put8(b, 1);
-    size_t hl = b->n;
-    put24(b, 0);
-    put16(b, 0x0303);
-    for (int i = 0; i < 32; i++)
-        put8(b, i);
-    put8(b, 0);
+    size_t rl, hl;
+    ch_begin(b, &rl, &hl);
     put16(b, (unsigned)(2 * n));
     size_t used = (size_t)snprintf(ja3s, size, "771,");
     int first = 1;
