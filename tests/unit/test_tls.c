@@ -240,17 +240,27 @@ static void test_curl_tls12(void **state)
     free(sc.p);
 }
 
+/* curl's hellos on a flow whose roles are reversed (the capture missed the
+ * SYN and the server spoke first), then an alert from the client. */
+static struct conn *reversed_hellos(struct blob *cs, struct blob *sc)
+{
+    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x30};
+    *cs = load("curl-c2s.bin");
+    *sc = load("curl-s2c.bin");
+    struct conn *c = conn_new();
+    conn_feed(c, LF_S2C, cs->p, CURL_CH_END);
+    conn_feed(c, LF_C2S, sc->p, CURL_S2C_FLIGHT);
+    conn_feed(c, LF_S2C, alert, sizeof alert);
+    return c;
+}
+
 /* The flow's roles reversed (the capture missed the SYN and the server spoke
  * first): the hellos tell which side is the client. */
 static void test_roles_from_hellos(void **state)
 {
     (void)state;
-    struct blob cs = load("curl-c2s.bin"), sc = load("curl-s2c.bin");
-    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x30};
-    struct conn *c = conn_new();
-    conn_feed(c, LF_S2C, cs.p, CURL_CH_END);
-    conn_feed(c, LF_C2S, sc.p, CURL_S2C_FLIGHT);
-    conn_feed(c, LF_S2C, alert, sizeof alert);
+    struct blob cs, sc;
+    struct conn *c = reversed_hellos(&cs, &sc);
     assert_int_equal(c->nev, 1);
     const struct lf_event *ev = &c->ev[0];
     assert_int_equal(ev->client.port, 443);
@@ -269,12 +279,8 @@ static void test_roles_from_hellos(void **state)
 static void test_state_reused_clean(void **state)
 {
     (void)state;
-    struct blob cs = load("curl-c2s.bin"), sc = load("curl-s2c.bin");
-    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x30};
-    struct conn *c = conn_new();
-    conn_feed(c, LF_S2C, cs.p, CURL_CH_END);
-    conn_feed(c, LF_C2S, sc.p, CURL_S2C_FLIGHT);
-    conn_feed(c, LF_S2C, alert, sizeof alert);
+    struct blob cs, sc;
+    struct conn *c = reversed_hellos(&cs, &sc);
     assert_int_equal(c->nev, 1);
     assert_int_equal(c->ev[0].u.tls.alert_from, 'c');
     void *old = c->st;
