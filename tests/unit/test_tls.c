@@ -274,6 +274,17 @@ static void test_roles_from_hellos(void **state)
     free(sc.p);
 }
 
+/* The connection's next flow, on a new TLS state: the one the last flow
+ * ended with, given back by the state pool. */
+static void next_flow(struct conn *c, void *old)
+{
+    c->st = lf_dissector_tls.state_new(&c->fc);
+    assert_ptr_equal(c->st, old);
+    c->nev = 0;
+    for (int i = 0; i < 2; i++)
+        c->p[i].len = c->p[i].want = 0;
+}
+
 /* A state is reused after its flow ended: nothing of the last flow (roles
  * swapped, an alert, a certificate) shows in the next flow's event. */
 static void test_state_reused_clean(void **state)
@@ -286,11 +297,7 @@ static void test_state_reused_clean(void **state)
     void *old = c->st;
     conn_end(c);
     /* the next flow: the freed state comes back, and starts as a new one */
-    c->st = lf_dissector_tls.state_new(&c->fc);
-    assert_ptr_equal(c->st, old);
-    c->nev = 0;
-    for (int i = 0; i < 2; i++)
-        c->p[i].len = c->p[i].want = 0;
+    next_flow(c, old);
     curl_run(c, &cs, &sc);
     assert_int_equal(c->nev, 1);
     const struct lf_event *ev = &c->ev[0];
@@ -301,11 +308,7 @@ static void test_state_reused_clean(void **state)
     assert_curl_cert(&ev->u.tls);
     conn_end(c);
     /* and again, for a flow that ends after its ClientHello: no certificate text */
-    c->st = lf_dissector_tls.state_new(&c->fc);
-    assert_ptr_equal(c->st, old);
-    c->nev = 0;
-    for (int i = 0; i < 2; i++)
-        c->p[i].len = c->p[i].want = 0;
+    next_flow(c, old);
     conn_feed(c, LF_C2S, cs.p, CURL_CH_END);
     conn_end(c);
     assert_int_equal(c->nev, 1);
@@ -893,6 +896,26 @@ static void build_long_ch_at(struct bld *b, size_t n, char *ja3s, size_t size, s
     patch(b, rl, 2);
 }
 
+/* The JA3 of a JA3 string: its MD5 in hex. */
+static void ja3_of(const char *ja3s, char want[33])
+{
+    uint8_t dig[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    assert_true(EVP_Digest(ja3s, strlen(ja3s), dig, &dlen, EVP_md5(), NULL));
+    for (unsigned i = 0; i < 16; i++)
+        snprintf(want + 2 * i, 3, "%02x", dig[i]);
+}
+
+/* A flow that carries only this ClientHello, ended: its one event. */
+static struct conn *hello_alone(const struct bld *b)
+{
+    struct conn *c = conn_new();
+    conn_feed(c, LF_C2S, b->b, b->n);
+    conn_end(c);
+    assert_int_equal(c->nev, 1);
+    return c;
+}
+
 /* Values next to GREASE ones (one byte equal, one nibble off), at every
  * position of an 8-byte step of the fingerprint key, are not folded: each
  * hello gets the JA3 of its own list even after the others were cached. */
@@ -905,15 +928,8 @@ static void test_fingerprint_near_grease(void **state)
             struct bld b;
             char ja3s[4096], want[33];
             build_long_ch_at(&b, 12, ja3s, sizeof ja3s, at, near[k]);
-            uint8_t dig[EVP_MAX_MD_SIZE];
-            unsigned dlen = 0;
-            assert_true(EVP_Digest(ja3s, strlen(ja3s), dig, &dlen, EVP_md5(), NULL));
-            for (unsigned i = 0; i < 16; i++)
-                snprintf(want + 2 * i, 3, "%02x", dig[i]);
-            struct conn *c = conn_new();
-            conn_feed(c, LF_C2S, b.b, b.n);
-            conn_end(c);
-            assert_int_equal(c->nev, 1);
+            ja3_of(ja3s, want);
+            struct conn *c = hello_alone(&b);
             if (strcmp(c->ev[0].u.tls.ja3, want))
                 fail_msg("0x%04x at %zu: ja3 %s, want %s (%s)", near[k], at, c->ev[0].u.tls.ja3, want, ja3s);
             conn_free(c);
@@ -931,15 +947,8 @@ static void test_fingerprint_long_lists(void **state)
         struct bld b;
         char ja3s[4096], want[33];
         build_long_ch(&b, sizes[k], ja3s, sizeof ja3s);
-        uint8_t dig[EVP_MAX_MD_SIZE];
-        unsigned dlen = 0;
-        assert_true(EVP_Digest(ja3s, strlen(ja3s), dig, &dlen, EVP_md5(), NULL));
-        for (unsigned i = 0; i < 16; i++)
-            snprintf(want + 2 * i, 3, "%02x", dig[i]);
-        struct conn *c = conn_new();
-        conn_feed(c, LF_C2S, b.b, b.n);
-        conn_end(c);
-        assert_int_equal(c->nev, 1);
+        ja3_of(ja3s, want);
+        struct conn *c = hello_alone(&b);
         assert_string_equal(c->ev[0].u.tls.ja3, want);
         assert_memory_equal(c->ev[0].u.tls.ja4, "t12i9901", 8); /* 99: the count caps at two digits */
         conn_free(c);
