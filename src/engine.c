@@ -65,22 +65,6 @@ void lf_emit(struct lf_engine *eng, struct lf_event *ev)
 }
 
 /* Zeroes an event's first n bytes, n known at compile time so the compiler writes the stores itself. */
-#define EV_ZERO(ev, member) memset((ev), 0, offsetof(struct lf_event, u) + sizeof (ev)->u.member)
-
-void lf_event_start(struct lf_event *ev, enum lf_ev_type type, lf_time ts)
-{
-    switch (type) {
-    case LF_EV_FLOW: EV_ZERO(ev, flow); break;
-    case LF_EV_TLS: EV_ZERO(ev, tls); break;
-    case LF_EV_HTTP: EV_ZERO(ev, http); break;
-    default: memset(ev, 0, lf_event_size(type)); break;
-    }
-    ev->type = (uint8_t)type;
-    ev->ts = ts;
-    if (type == LF_EV_HTTP)
-        ev->u.http.latency_us = -1;
-}
-
 static void flowctx(struct lf_engine *eng, const struct lf_flow *f, struct lf_flowctx *fc)
 {
     /* every member named: no memset of the whole context and its padding first */

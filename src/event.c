@@ -7,13 +7,25 @@
 #include <stdio.h>
 #include <string.h>
 
-void lf_event_init(struct lf_event *ev, enum lf_ev_type type, lf_time ts)
+/* What a new event holds besides zeroes. */
+static void event_head(struct lf_event *ev, enum lf_ev_type type, lf_time ts)
 {
-    memset(ev, 0, sizeof *ev);
     ev->type = (uint8_t)type;
     ev->ts = ts;
     if (type == LF_EV_HTTP)
         ev->u.http.latency_us = -1;
+}
+
+void lf_event_init(struct lf_event *ev, enum lf_ev_type type, lf_time ts)
+{
+    memset(ev, 0, sizeof *ev);
+    event_head(ev, type, ts);
+}
+
+void lf_event_start(struct lf_event *ev, enum lf_ev_type type, lf_time ts)
+{
+    memset(ev, 0, lf_event_size(type));
+    event_head(ev, type, ts);
 }
 
 size_t lf_event_size(int type)

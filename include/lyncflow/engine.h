@@ -76,10 +76,6 @@ void lf_engine_flush(struct lf_engine *eng);
 
 /* Hands an event to the consumer. */
 void lf_emit(struct lf_engine *eng, struct lf_event *ev);
-/* lf_event_init for an event made on the capture path: the same values, but
- * only the part consumers read is written (lf_event_size(type): the fixed
- * part and the type's own union member), not the whole 3.9 KB union. */
-void lf_event_start(struct lf_event *ev, enum lf_ev_type type, lf_time ts);
 
 /* A one-line run-level warning on stderr ("lyncflow: ..."). */
 void lf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -152,6 +152,10 @@ struct lf_event {
 
 /* Zeroes ev and sets its type and time. */
 void lf_event_init(struct lf_event *ev, enum lf_ev_type type, lf_time ts);
+/* The same values, but only the part consumers read is written
+ * (lf_event_size(type)), not the whole 3.9 KB union: for events made a
+ * packet at a time. */
+void lf_event_start(struct lf_event *ev, enum lf_ev_type type, lf_time ts);
 /* Bytes of an event of this type that carry anything: the fixed part and its
  * own union member (the whole struct for an unknown type). */
 size_t lf_event_size(int type);

@@ -1,5 +1,5 @@
-/* test_engine.c: engine helpers: lf_event_start writes what lf_event_init writes in an event's own part;
- * lf_feed's buffer, given back and reused by the next flow, carries its bytes intact. */
+/* test_engine.c: events made on the capture path: lf_event_start writes what lf_event_init writes in an
+ * event's own part; lf_feed's buffer, given back and reused by the next flow, carries its bytes intact. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
