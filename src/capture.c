@@ -1,4 +1,6 @@
-/* capture.c: packet sources on libpcap: files (pcap, pcapng, stdin), live interfaces, -w dumps, drop counts. */
+/* capture.c: packet sources on libpcap: files (pcap, pcapng, stdin), live interfaces, -w dumps, drop counts.
+ * Records of a classic pcap file in this machine's byte order are read in place from the mapped file;
+ * libpcap reads everything else, and any record that is not plain (see direct_next). */
 #include "lyncflow/capture.h"
 
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lyncflow/cursor.h"
 #include "lyncflow/util.h"
 
 #define LIVE_SNAPLEN 262144
@@ -23,6 +26,10 @@
 #define LIVE_FLUSH_EVERY 64
 #define FILE_WINDOW (2u << 20) /* a regular file is read through a mapped window this size */
 #define TS_MAX_S 100000000000LL
+#define PCAP_MAGIC_USEC 0xa1b2c3d4u
+#define PCAP_MAGIC_NSEC 0xa1b23c4du
+#define PCAP_FILE_HDR 24u
+#define PCAP_REC_HDR 16u
 
 /* A file's bytes handed to libpcap through a stdio cookie that counts what it
  * read, so ftell (the offset of the record being read, for pcap and pcapng,
@@ -52,6 +59,13 @@ struct lf_capture {
     uint64_t offset;             /* offline: file offset of the record being read */
     uint64_t packets, drops;
     volatile sig_atomic_t stop;
+    /* direct reading: records in place in the mapped window, from file offset pos */
+    int direct, nsec;
+    uint64_t pos;
+    uint32_t snapshot;
+    struct pcap_pkthdr hdr;      /* the record handed out */
+    struct bpf_program prog;     /* the filter, applied to records read in place */
+    int has_prog;
 };
 
 static int set_filter(struct lf_capture *c, const char *bpf, char *err, size_t errsize)
@@ -64,11 +78,13 @@ static int set_filter(struct lf_capture *c, const char *bpf, char *err, size_t e
         return -1;
     }
     int r = pcap_setfilter(c->p, &prog);
-    pcap_freecode(&prog);
     if (r != 0) {
+        pcap_freecode(&prog);
         snprintf(err, errsize, "filter '%s': %s", bpf, pcap_geterr(c->p));
         return -1;
     }
+    c->prog = prog;
+    c->has_prog = 1;
     return 0;
 }
 
@@ -91,18 +107,19 @@ static void unmap_window(struct file_src *s)
     s->win_len = 0;
 }
 
-/* Maps the window holding byte `consumed`: 1 done, 0 at the end of the file,
- * -1 when mapping failed (the caller goes on with read() from there). */
-static int map_window(struct file_src *s)
+/* Maps the window starting at the page holding byte `from`: 1 done, 0 when
+ * the file ends before it, -1 when mapping failed (the caller goes on with
+ * read() from there). */
+static int map_window(struct file_src *s, uint64_t from)
 {
     unmap_window(s);
     struct stat st;
     if (fstat(s->fd, &st) != 0)
         return -1;
-    if (st.st_size <= 0 || (uint64_t)st.st_size <= s->consumed)
+    if (st.st_size <= 0 || (uint64_t)st.st_size <= from)
         return 0;
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t at = s->consumed / page * page;
+    uint64_t at = from / page * page;
     uint64_t len = (uint64_t)st.st_size - at;
     if (len > FILE_WINDOW)
         len = FILE_WINDOW;
@@ -119,8 +136,8 @@ static ssize_t src_read(void *cookie, char *out, size_t n)
 {
     struct file_src *s = cookie;
     if (s->mapped) {
-        if (s->consumed >= s->win_at + s->win_len) {
-            int r = map_window(s);
+        if (s->consumed < s->win_at || s->consumed >= s->win_at + s->win_len) {
+            int r = map_window(s, s->consumed);
             if (r == 0)
                 return 0;
             if (r < 0) {
@@ -168,6 +185,100 @@ static int src_close(void *cookie)
     return 0;
 }
 
+/* Where the next record starts: the bytes handed to stdio less those still
+ * in its buffer. That is ftell's answer; glibc's buffer pointers (public in
+ * its FILE, as gnulib's freadahead reads them) spare ftell's cost a packet. */
+static uint64_t stream_pos(const struct lf_capture *c)
+{
+#ifdef __GLIBC__
+    return c->src->consumed - (uint64_t)(c->fp->_IO_read_end - c->fp->_IO_read_ptr);
+#else
+    long at = ftell(c->fp);
+    return at > 0 ? (uint64_t)at : 0;
+#endif
+}
+
+/* A u32 or u16 in this machine's byte order: the order of the files read in place. */
+static uint32_t host_u32(struct lf_cur *k)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return lf_cur_u32(k);
+#else
+    return lf_cur_u32le(k);
+#endif
+}
+
+static uint16_t host_u16(struct lf_cur *k)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return lf_cur_u16(k);
+#else
+    return lf_cur_u16le(k);
+#endif
+}
+
+/* Whether the records can be read in place: a mapped classic pcap file of
+ * version 2.4 (caplen before len) in this machine's byte order (libpcap
+ * would swap nothing), with libpcap having read exactly the file header. */
+static int direct_start(struct lf_capture *c)
+{
+    struct file_src *s = c->src;
+    if (!s->mapped || !s->win || s->win_at != 0 || s->win_len < PCAP_FILE_HDR || stream_pos(c) != PCAP_FILE_HDR)
+        return 0;
+    struct lf_cur k = lf_cur_make(s->win, PCAP_FILE_HDR);
+    uint32_t magic = host_u32(&k);
+    uint16_t major = host_u16(&k), minor = host_u16(&k);
+    if ((magic != PCAP_MAGIC_USEC && magic != PCAP_MAGIC_NSEC) || major != 2 || minor != 4 || pcap_snapshot(c->p) <= 0)
+        return 0;
+    c->nsec = magic == PCAP_MAGIC_NSEC;
+    c->snapshot = (uint32_t)pcap_snapshot(c->p);
+    c->pos = PCAP_FILE_HDR;
+    return 1;
+}
+
+/* The record at pos, read in place: 1 with *h and *d set, 0 when the record
+ * is not plain (its captured length is over the snapshot length, or the
+ * file ends inside it or right before it), which libpcap then reads. */
+static int direct_next(struct lf_capture *c, struct pcap_pkthdr *h, const u_char **d)
+{
+    struct file_src *s = c->src;
+    uint64_t pos = c->pos;
+    if (!s->mapped)
+        return 0;
+    if (pos < s->win_at || pos + PCAP_REC_HDR > s->win_at + s->win_len)
+        if (map_window(s, pos) != 1)
+            return 0;
+    struct lf_cur k = lf_cur_make(s->win + (pos - s->win_at), (size_t)(s->win_at + s->win_len - pos));
+    int32_t sec = (int32_t)host_u32(&k), frac = (int32_t)host_u32(&k);
+    uint32_t caplen = host_u32(&k), len = host_u32(&k);
+    if (!lf_cur_ok(&k) || caplen > c->snapshot)
+        return 0;
+    if (lf_cur_left(&k) < caplen) {
+        if (map_window(s, pos) != 1 || pos + PCAP_REC_HDR + caplen > s->win_at + s->win_len)
+            return 0;
+        k = lf_cur_make(s->win + (pos - s->win_at), (size_t)(s->win_at + s->win_len - pos));
+        lf_cur_skip(&k, PCAP_REC_HDR);
+    }
+    /* as libpcap gives them: signed 32-bit fields, nanoseconds scaled down */
+    h->ts.tv_sec = sec;
+    h->ts.tv_usec = c->nsec ? frac / 1000 : frac;
+    h->caplen = caplen;
+    h->len = len;
+    *d = lf_cur_ptr(&k);
+    c->pos = pos + PCAP_REC_HDR + caplen;
+    return 1;
+}
+
+/* The record at pos read by libpcap: its stream is moved there first. */
+static int direct_by_libpcap(struct lf_capture *c, struct pcap_pkthdr **h, const u_char **d)
+{
+    __fpurge(c->fp);
+    c->src->consumed = c->pos;
+    int r = pcap_next_ex(c->p, h, d);
+    c->pos = stream_pos(c);
+    return r;
+}
+
 struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char *err, size_t errsize)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
@@ -207,6 +318,7 @@ struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char 
         lf_capture_close(c);
         return NULL;
     }
+    c->direct = direct_start(c);
     return c;
 }
 
@@ -281,19 +393,6 @@ static int next_ex(struct lf_capture *c, struct pcap_pkthdr **h, const u_char **
     return r;
 }
 
-/* Where the next record starts: the bytes handed to stdio less those still
- * in its buffer. That is ftell's answer; glibc's buffer pointers (public in
- * its FILE, as gnulib's freadahead reads them) spare ftell's cost a packet. */
-static uint64_t stream_pos(const struct lf_capture *c)
-{
-#ifdef __GLIBC__
-    return c->src->consumed - (uint64_t)(c->fp->_IO_read_end - c->fp->_IO_read_ptr);
-#else
-    long at = ftell(c->fp);
-    return at > 0 ? (uint64_t)at : 0;
-#endif
-}
-
 enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **data, size_t *caplen, size_t *wirelen,
                              char *err, size_t errsize)
 {
@@ -306,11 +405,27 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
             (now.tv_sec == c->drain_end.tv_sec && now.tv_nsec >= c->drain_end.tv_nsec))
             return LF_NEXT_END;
     }
-    if (c->fp)
-        c->offset = stream_pos(c);
-    struct pcap_pkthdr *h;
+    struct pcap_pkthdr *h = &c->hdr;
     const u_char *d;
-    int r = next_ex(c, &h, &d);
+    int r;
+    if (c->direct) {
+        for (;;) {
+            c->offset = c->pos;
+            if (!direct_next(c, &c->hdr, &d)) {
+                r = direct_by_libpcap(c, &h, &d);
+                c->direct = c->src->mapped; /* mapping failed: read() from here on */
+                break;
+            }
+            if (!c->has_prog || pcap_offline_filter(&c->prog, &c->hdr, d)) {
+                r = 1;
+                break;
+            }
+        }
+    } else {
+        if (c->fp)
+            c->offset = stream_pos(c);
+        r = next_ex(c, &h, &d);
+    }
     if (r == 0 && c->live && pcap_getnonblock(c->p, NULL) == 1) {
         struct pollfd pfd = {pcap_get_selectable_fd(c->p), POLLIN, 0};
         /* a block the kernel has not handed over yet is, at the latest, after its timeout */
@@ -400,6 +515,8 @@ void lf_capture_close(struct lf_capture *c)
         pcap_dump_flush(c->dump);
         pcap_dump_close(c->dump);
     }
+    if (c->has_prog)
+        pcap_freecode(&c->prog);
     pcap_close(c->p);
     free(c);
 }

@@ -428,7 +428,7 @@ void lf_engine_packet(struct lf_engine *eng, int linktype, lf_time ts, const uin
                 const char *name = pcap_datalink_val_to_name(linktype);
                 const char *src = eng->cfg.read_file ? eng->cfg.read_file : eng->cfg.iface;
                 lf_warn("%s: link type %d (%s) is not supported: its frames are counted as decode errors",
-                        src ? src : "capture", linktype, name ? name : "unknown");
+                        !src ? "capture" : strcmp(src, "-") == 0 ? "(stdin)" : src, linktype, name ? name : "unknown");
                 im->warned_link = 1;
             }
         }
