@@ -625,6 +625,140 @@ static void test_probe(void **state)
     assert_int_equal(lf_dissector_http.probe((const uint8_t *)"", 0, LF_C2S), LF_PROBE_NO);
 }
 
+/* Every text field of lf_ev_http: compared as strings, the other bytes one by one. */
+#define TEXT(f) {offsetof(struct lf_event, u.http.f), sizeof(((struct lf_ev_http *)0)->f), #f}
+static const struct {
+    size_t off, size;
+    const char *name;
+} texts[] = {
+    TEXT(sni),          TEXT(host),           TEXT(method),           TEXT(uri),        TEXT(user_agent),
+    TEXT(user),         TEXT(content_type),   TEXT(location),         TEXT(server_fqdn), TEXT(ms_diagnostics),
+    TEXT(www_authenticate), TEXT(auth_scheme), TEXT(ntlm_domain),     TEXT(ntlm_user),  TEXT(ntlm_workstation),
+    TEXT(source),       TEXT(log_server),
+};
+
+/* got equals want as the sinks read events: each text field up to its NUL,
+ * every other byte of the event's HTTP size exactly. */
+static void assert_http_event_equal(const struct lf_event *got, const struct lf_event *want)
+{
+    static struct lf_event g, w;
+    size_t size = lf_event_size(LF_EV_HTTP);
+    memcpy(&g, got, size);
+    memcpy(&w, want, size);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char *a = (char *)&g + texts[i].off, *b = (char *)&w + texts[i].off;
+        assert_non_null(memchr(a, 0, texts[i].size));
+        if (strcmp(a, b) != 0)
+            fail_msg("%s: \"%s\", want \"%s\"", texts[i].name, a, b);
+        memset(a, 0, texts[i].size);
+        memset(b, 0, texts[i].size);
+    }
+    for (size_t i = 0; i < size; i++)
+        if (((uint8_t *)&g)[i] != ((uint8_t *)&w)[i])
+            fail_msg("byte %zu of the event: %u, want %u", i, ((uint8_t *)&g)[i], ((uint8_t *)&w)[i]);
+}
+
+/* A request slot reused after one whose every text field was filled: the
+ * second event carries none of the first's values, and equals one made from
+ * lf_event_start with only its own fields set. */
+static void test_slot_reuse(void **state)
+{
+    (void)state;
+    char buf[4096];
+    struct tf *t = tf_new(&lf_dissector_http);
+    t->fc.sni = "dirweb.contoso.com";
+    t->fc.ts = 1000000;
+    snprintf(buf, sizeof buf,
+             "POST /WebTicket/WebTicketService.svc/mex?long=%0200d HTTP/1.1\r\nHost: dirweb.contoso.com\r\n"
+             "User-Agent: UCCAPI/15.0.4420.1017 OC/15.0.4420.1017 (Microsoft Lync)\r\n"
+             "Authorization: NTLM %s\r\nContent-Length: 3\r\n\r\nabc", 7, ntlm3);
+    tf_str(t, LF_C2S, buf);
+    tf_str(t, LF_S2C, "HTTP/1.1 302 Found\r\nContent-Type: text/html; charset=utf-8\r\n"
+                      "Location: https://feweb.contoso.com/WebTicket/WebTicketService.svc\r\n"
+                      "X-MS-Server-Fqdn: dir01.contoso.local\r\nX-Ms-diagnostics: 28020;source=\"dir01\"\r\n"
+                      "WWW-Authenticate: Negotiate\r\nContent-Length: 2\r\n\r\nok");
+    assert_int_equal(t->n, 1);
+    const struct lf_ev_http *a = &t->ev[0].u.http;
+    assert_string_equal(a->user, "CONTOSO\\alice");
+    assert_string_equal(a->location, "https://feweb.contoso.com/WebTicket/WebTicketService.svc");
+    assert_string_equal(a->ms_diagnostics, "28020;source=\"dir01\"");
+    assert_string_equal(a->www_authenticate, "Negotiate");
+    assert_int_equal(a->status, 302);
+
+    t->fc.sni = NULL;
+    t->fc.ts = 3000000;
+    const char *req = "GET /b HTTP/1.0\r\n\r\n", *resp = "HTTP/1.1 204 No Content\r\n\r\n";
+    tf_str(t, LF_C2S, req);
+    t->fc.ts = 3000500;
+    tf_str(t, LF_S2C, resp);
+    assert_int_equal(t->n, 2);
+
+    static struct lf_event want;
+    memset(&want, 0xa5, sizeof want);
+    lf_event_start(&want, LF_EV_HTTP, 3000000);
+    want.flow_id = t->fc.flow_id;
+    want.client = t->fc.client;
+    want.server = t->fc.server;
+    struct lf_ev_http *h = &want.u.http;
+    LF_SET(h->method, "GET");
+    LF_SET(h->uri, "/b");
+    LF_SET(h->source, "pcap");
+    h->status = 204;
+    h->latency_us = 500;
+    h->req_bytes = strlen(req);
+    h->resp_bytes = strlen(resp);
+    assert_http_event_equal(&t->ev[1], &want);
+    tf_free(t);
+}
+
+/* t goes on with a new flow: the state freed and made again, the buffers emptied. */
+static void next_flow(struct tf *t)
+{
+    t->d->state_free(t->st);
+    t->st = t->d->state_new(&t->fc);
+    t->n = 0;
+    t->left = 0;
+    memset(t->len, 0, sizeof t->len);
+    memset(t->want, 0, sizeof t->want);
+}
+
+/* A flow's state comes from the pool of ended flows' states when there is
+ * one; it starts afresh, whatever the flow that left it was doing. */
+static void test_state_reuse(void **state)
+{
+    (void)state;
+    struct tf *t = tf_new(&lf_dissector_http);
+    /* left mid-body, with a request waiting for its response, then gone bad */
+    tf_str(t, LF_C2S, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc");
+    tf_str(t, LF_C2S, "GET /y HTTP/1.1\r\n");
+    assert_int_equal(tf_str(t, LF_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"), LF_DIS_OK);
+    void *old = t->st;
+    next_flow(t);
+    assert_ptr_equal(t->st, old); /* the state just freed is the pool's first */
+    t->fc.ts = 7000000;
+    tf_str(t, LF_C2S, get_req);
+    t->fc.ts = 7000100;
+    tf_str(t, LF_S2C, ok_resp);
+    assert_int_equal(t->n, 1);
+    check_get(&t->ev[0]);
+    assert_int_equal(t->ev[0].u.http.latency_us, 100);
+    assert_string_equal(t->ev[0].u.http.sni, "");
+    tf_end(t);
+    assert_int_equal(t->n, 1);
+
+    /* after a flow whose ring grew by pipelining, the next one pairs its own */
+    tf_str(t, LF_C2S, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n");
+    next_flow(t);
+    tf_str(t, LF_C2S, "GET /4 HTTP/1.1\r\n\r\nGET /5 HTTP/1.1\r\n\r\n");
+    tf_str(t, LF_S2C, "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(t->n, 2);
+    assert_string_equal(t->ev[0].u.http.uri, "/4");
+    assert_int_equal(t->ev[0].u.http.status, 204);
+    assert_string_equal(t->ev[1].u.http.uri, "/5");
+    assert_int_equal(t->ev[1].u.http.status, 404);
+    tf_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -650,6 +784,8 @@ int main(void)
         cmocka_unit_test(test_decrypted_context),
         cmocka_unit_test(test_value_blanks),
         cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_slot_reuse),
+        cmocka_unit_test(test_state_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
