@@ -1622,9 +1622,18 @@ static void client_edge(struct lf_analysis *an, const struct lf_addr *client, in
         if (e->clients_n == 1) {
             LF_SET(e->clients, lf_ip_format(client, ip, sizeof ip));
         } else {
+            /* "%.40s/%d (%s%llu clients)" of the network, its prefix length and the count (at most 16) */
             lf_ip_format(&net, ip, sizeof ip);
-            snprintf(e->clients, sizeof e->clients, "%.40s/%d (%s%llu clients)", ip, net.family == 4 ? 24 : 64,
-                     an->edge_nips[i] == EDGE_IPS ? ">=" : "", (unsigned long long)e->clients_n);
+            size_t len = 0;
+            e->clients[0] = 0;
+            append(e->clients, sizeof e->clients, &len, ip, strnlen(ip, 40));
+            append(e->clients, sizeof e->clients, &len, net.family == 4 ? "/24 (" : "/64 (", 5);
+            if (an->edge_nips[i] == EDGE_IPS)
+                append(e->clients, sizeof e->clients, &len, ">=", 2);
+            _Static_assert(EDGE_IPS < 100, "two digits");
+            char d[2] = {(char)('0' + e->clients_n / 10), (char)('0' + e->clients_n % 10)};
+            append(e->clients, sizeof e->clients, &len, d + (e->clients_n < 10), 2 - (e->clients_n < 10));
+            append(e->clients, sizeof e->clients, &len, " clients)", 9);
         }
     }
     e->connections += (uint64_t)is_conn;
@@ -2106,7 +2115,7 @@ void lf_analysis_advance(struct lf_analysis *an, lf_time now)
 
 void lf_signin_event(const struct lf_signin *s, struct lf_event *ev)
 {
-    lf_event_init(ev, LF_EV_SIGNIN, s->start);
+    lf_event_start(ev, LF_EV_SIGNIN, s->start);
     ev->client = s->client;
     ev->u.signin.end = s->end;
     LF_SET(ev->u.signin.user, s->user);

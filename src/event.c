@@ -91,9 +91,27 @@ const char *lf_verdict_name(enum lf_verdict v)
     return v == LF_VERDICT_COMPLETE ? "complete" : v == LF_VERDICT_FAILED ? "failed" : "incomplete";
 }
 
+/* "a.b.c.d" at p; returns the end (no NUL written). */
+static char *put_v4(const struct lf_addr *a, char *p)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a->ip[i];
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        if (i < 3)
+            *p++ = '.';
+    }
+    return p;
+}
+
 char *lf_ip_format(const struct lf_addr *a, char *buf, size_t size)
 {
-    if (a->family == 4) {
+    if (a->family == 4 && size >= sizeof "255.255.255.255") {
+        *put_v4(a, buf) = 0;
+    } else if (a->family == 4) {
         if (!inet_ntop(AF_INET, a->ip, buf, (socklen_t)size))
             lf_strlcpy(buf, "?", size);
     } else if (a->family == 6) {
@@ -108,16 +126,8 @@ char *lf_ip_format(const struct lf_addr *a, char *buf, size_t size)
 /* "a.b.c.d:port" written directly: every event names two of them. */
 static void format_v4(const struct lf_addr *a, char *buf)
 {
-    char *p = buf;
-    for (int i = 0; i < 4; i++) {
-        unsigned v = a->ip[i];
-        if (v >= 100)
-            *p++ = (char)('0' + v / 100);
-        if (v >= 10)
-            *p++ = (char)('0' + v / 10 % 10);
-        *p++ = (char)('0' + v % 10);
-        *p++ = i < 3 ? '.' : ':';
-    }
+    char *p = put_v4(a, buf);
+    *p++ = ':';
     char t[5];
     int n = 0;
     unsigned port = a->port;

@@ -168,7 +168,8 @@ void lf_analysis_free(struct lf_analysis *an);
 /* Adapter: lets the engine emit straight into the analysis. */
 void lf_analysis_emit(void *an, struct lf_event *ev);
 
-/* Fills ev with the signin event of a model sign-in (as the analysis emits it at the end). */
+/* Fills ev with the signin event of a model sign-in (as the analysis emits it at the end): its first
+ * lf_event_size(LF_EV_SIGNIN) bytes, as lf_event_start does. */
 void lf_signin_event(const struct lf_signin *s, struct lf_event *ev);
 
 #endif
