@@ -2161,6 +2161,7 @@ void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
     pthread_mutex_unlock(&m->lock);
 
     struct lf_event ev;
+    lf_event_init(&ev, LF_EV_SIGNIN, 0); /* zeros past the signin part, which each sign-in rewrites */
     for (uint32_t i = 0; i < m->nsignins; i++) {
         lf_signin_event(&m->signins[i], &ev);
         an->seq++;
