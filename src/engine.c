@@ -396,9 +396,16 @@ static int tcp_payload(struct engine_impl *im, struct lf_flow *f, enum lf_dir di
     if (p->paywire == 0 && !(p->tcp_flags & LF_TCP_FIN))
         return 0;
     uint32_t seq = p->seq + ((p->tcp_flags & LF_TCP_SYN) ? 1u : 0u);
+    struct lf_stream *s = &f->st[dir];
+    int fin = p->tcp_flags & LF_TCP_FIN;
     im->cur = f;
-    lf_stream_segment(&im->reasm, &f->st[dir], seq, p->payload, p->paylen, p->paywire, p->tcp_flags & LF_TCP_FIN,
-                      &im->sink, dir);
+    if (f->dis_state == LF_DSTATE_ATTACHED && lf_stream_take(s, seq, p->paylen, p->paywire, fin)) {
+        /* the next bytes of a flow with its dissector: what on_stream_data does with them, without the sink */
+        feed(im, f, dir, p->payload, p->paylen);
+        lf_stream_took(s);
+    } else {
+        lf_stream_segment(&im->reasm, s, seq, p->payload, p->paylen, p->paywire, fin, &im->sink, dir);
+    }
     im->cur = NULL;
     if (f->dis_state == LF_DSTATE_NONE) {
         lf_stream_release(&im->reasm, &f->st[0]);

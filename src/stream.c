@@ -161,11 +161,11 @@ void lf_stream_segment(struct lf_reasm *r, struct lf_stream *s, uint32_t seq, co
         return;
     if (len > wirelen)
         len = wirelen;
-    if (s->started && seq == s->pos_seq && !s->queue && len == wirelen && len && !fin) {
+    if (lf_stream_take(s, seq, len, wirelen, fin)) {
         /* the next bytes, whole, nothing queued: what the loop below does, in one step */
-        deliver(s, sink, dir, data, len);
-        if (s->fin_seen && s->pos >= s->fin_off)
-            s->done = 1;
+        if (sink && sink->data)
+            sink->data(sink->ctx, dir, data, len);
+        lf_stream_took(s);
         return;
     }
     if (!s->started) {

@@ -85,6 +85,43 @@ static void test_in_order(void **state)
     fix_free(f);
 }
 
+/* lf_stream_take advances over the next whole segment and nothing else; the
+ * bytes it passed are then the caller's, and later segments line up after them. */
+static void test_take(void **state)
+{
+    (void)state;
+    struct fix *f = fix_new(1 << 20, 1 << 24);
+    assert_int_equal(lf_stream_take(&f->s, 1, 3, 3, 0), 0); /* not started */
+    lf_stream_syn(&f->s, 1000);
+    uint64_t pos = f->s.pos;
+    assert_int_equal(lf_stream_take(&f->s, 1002, 3, 3, 0), 0); /* ahead */
+    assert_int_equal(lf_stream_take(&f->s, 1000, 3, 3, 0), 0); /* behind */
+    assert_int_equal(lf_stream_take(&f->s, 1001, 2, 3, 0), 0); /* cut by the capture */
+    assert_int_equal(lf_stream_take(&f->s, 1001, 3, 3, 1), 0); /* FIN */
+    assert_int_equal(lf_stream_take(&f->s, 1001, 0, 0, 0), 0); /* no bytes */
+    assert_int_equal(f->s.pos, pos);
+    assert_int_equal(f->s.pos_seq, 1001);
+    assert_int_equal(lf_stream_take(&f->s, 1001, 3, 3, 0), 1);
+    lf_stream_took(&f->s);
+    assert_int_equal(f->s.pos, pos + 3);
+    assert_int_equal(f->s.pos_seq, 1004);
+    assert_int_equal(f->s.done, 0);
+    seg(f, 1004, "def");
+    assert_string_equal(f->rec.out[0], "def"); /* the taken bytes are not delivered again */
+    seg(f, 1010, "jkl");                       /* queued: the next segment is not taken */
+    assert_int_equal(lf_stream_take(&f->s, 1007, 3, 3, 0), 0);
+    seg(f, 1007, "ghi");
+    assert_string_equal(f->rec.out[0], "defghijkl");
+    /* a FIN seen ahead: the stream is done once the bytes before it were taken */
+    lf_stream_segment(&f->ra, &f->s, 1016, NULL, 0, 0, 1, &f->sink, 0);
+    assert_int_equal(lf_stream_take(&f->s, 1013, 3, 3, 0), 1);
+    lf_stream_took(&f->s);
+    assert_int_equal(f->s.done, 1);
+    assert_int_equal(lf_stream_take(&f->s, 1016, 3, 3, 0), 0); /* done */
+    assert_int_equal(f->rec.gaps[0], 0);
+    fix_free(f);
+}
+
 static void test_out_of_order(void **state)
 {
     (void)state;
@@ -557,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_mid_stream),
         cmocka_unit_test(test_mid_stream_wrap),
         cmocka_unit_test(test_feed_incomplete),
+        cmocka_unit_test(test_take),
         cmocka_unit_test(test_engine_path),
         cmocka_unit_test(test_engine_buffer_caps),
     };
