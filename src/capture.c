@@ -1,6 +1,5 @@
 /* capture.c: packet sources on libpcap: files (pcap, pcapng, stdin), live interfaces, -w dumps, drop counts.
- * Records of a classic pcap file in this machine's byte order are read in place from the mapped file;
- * libpcap reads everything else, and any record that is not plain (see direct_next). */
+ * A file's packets come in place from capfile.c where they can, from libpcap otherwise. */
 #include "lyncflow/capture.h"
 
 #include <errno.h>
@@ -9,43 +8,19 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "lyncflow/cursor.h"
+#include "lyncflow/capfile.h"
 #include "lyncflow/util.h"
 
 #define LIVE_SNAPLEN 262144
 #define LIVE_TIMEOUT_MS 100
 #define LIVE_BUFFER (64 << 20) /* the kernel's ring: bursts wait here, not on the floor */
 #define LIVE_FLUSH_EVERY 64
-#define FILE_WINDOW (2u << 20) /* a regular file is read through a mapped window this size */
 #define TS_MAX_S 100000000000LL
-#define PCAP_MAGIC_USEC 0xa1b2c3d4u
-#define PCAP_MAGIC_NSEC 0xa1b23c4du
-#define PCAP_FILE_HDR 24u
-#define PCAP_REC_HDR 16u
-
-/* A file's bytes handed to libpcap through a stdio cookie that counts what it
- * read, so ftell (the offset of the record being read, for pcap and pcapng,
- * files and pipes) costs no system call a packet. A regular file is read
- * through a window mapped in turn along it, which spares the kernel's copy of
- * read(); each window is mapped up to the file's size at that moment, so a
- * file that grows while it is read is followed as read() would. Pipes, and
- * files where mapping fails, are read with read(). */
-struct file_src {
-    int fd;
-    int mapped;           /* reading through windows */
-    uint64_t consumed;    /* bytes handed over */
-    const uint8_t *win;   /* the window: file bytes [win_at, win_at + win_len) */
-    uint64_t win_at;
-    size_t win_len;
-};
 
 struct lf_capture {
     pcap_t *p;
@@ -54,20 +29,17 @@ struct lf_capture {
     int live, linktype;
     int draining;                /* live: stopped, reading what the kernel still holds */
     struct timespec drain_end;   /* until then */
-    FILE *fp;                    /* offline: the stream libpcap reads */
-    struct file_src *src;        /* offline: what fp reads from */
+    struct lf_capfile *file;     /* offline: the bytes libpcap reads, and packets read in place */
+    int in_place;                /* offline: packets may come from file; the filter is ours */
     uint64_t offset;             /* offline: file offset of the record being read */
     uint64_t packets, drops;
     volatile sig_atomic_t stop;
-    /* direct reading: records in place in the mapped window, from file offset pos */
-    int direct, nsec;
-    uint64_t pos;
-    uint32_t snapshot;
-    struct pcap_pkthdr hdr;      /* the record handed out */
-    struct bpf_program prog;     /* the filter, applied to records read in place */
+    struct pcap_pkthdr hdr;      /* a packet read in place */
+    struct bpf_program prog;     /* in place: the filter, applied here rather than by libpcap */
     int has_prog;
 };
 
+/* The filter goes to libpcap, or is kept to be applied here when packets are read in place. */
 static int set_filter(struct lf_capture *c, const char *bpf, char *err, size_t errsize)
 {
     if (!bpf)
@@ -77,7 +49,7 @@ static int set_filter(struct lf_capture *c, const char *bpf, char *err, size_t e
         snprintf(err, errsize, "filter '%s': %s", bpf, pcap_geterr(c->p));
         return -1;
     }
-    int r = pcap_setfilter(c->p, &prog);
+    int r = c->in_place ? 0 : pcap_setfilter(c->p, &prog);
     if (r != 0) {
         pcap_freecode(&prog);
         snprintf(err, errsize, "filter '%s': %s", bpf, pcap_geterr(c->p));
@@ -99,186 +71,6 @@ static void one_line(char *s)
         s[--n] = 0;
 }
 
-static void unmap_window(struct file_src *s)
-{
-    if (s->win)
-        munmap((void *)s->win, s->win_len);
-    s->win = NULL;
-    s->win_len = 0;
-}
-
-/* Maps the window starting at the page holding byte `from`: 1 done, 0 when
- * the file ends before it, -1 when mapping failed (the caller goes on with
- * read() from there). */
-static int map_window(struct file_src *s, uint64_t from)
-{
-    unmap_window(s);
-    struct stat st;
-    if (fstat(s->fd, &st) != 0)
-        return -1;
-    if (st.st_size <= 0 || (uint64_t)st.st_size <= from)
-        return 0;
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t at = from / page * page;
-    uint64_t len = (uint64_t)st.st_size - at;
-    if (len > FILE_WINDOW)
-        len = FILE_WINDOW;
-    void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, (off_t)at);
-    if (m == MAP_FAILED)
-        return -1;
-    s->win = m;
-    s->win_at = at;
-    s->win_len = (size_t)len;
-    return 1;
-}
-
-static ssize_t src_read(void *cookie, char *out, size_t n)
-{
-    struct file_src *s = cookie;
-    if (s->mapped) {
-        if (s->consumed < s->win_at || s->consumed >= s->win_at + s->win_len) {
-            int r = map_window(s, s->consumed);
-            if (r == 0)
-                return 0;
-            if (r < 0) {
-                s->mapped = 0;
-                if (lseek(s->fd, (off_t)s->consumed, SEEK_SET) < 0)
-                    return -1;
-                return src_read(cookie, out, n);
-            }
-        }
-        size_t at = (size_t)(s->consumed - s->win_at), left = s->win_len - at;
-        if (n > left)
-            n = left;
-        memcpy(out, s->win + at, n);
-        s->consumed += n;
-        return (ssize_t)n;
-    }
-    ssize_t r;
-    do
-        r = read(s->fd, out, n);
-    while (r < 0 && errno == EINTR);
-    if (r > 0)
-        s->consumed += (uint64_t)r;
-    return r;
-}
-
-/* Only "where am I" (0, SEEK_CUR), which ftell asks. */
-static int src_seek(void *cookie, off64_t *pos, int whence)
-{
-    struct file_src *s = cookie;
-    if (whence != SEEK_CUR || *pos != 0) {
-        errno = ESPIPE;
-        return -1;
-    }
-    *pos = (off64_t)s->consumed;
-    return 0;
-}
-
-static int src_close(void *cookie)
-{
-    struct file_src *s = cookie;
-    unmap_window(s);
-    if (s->fd != STDIN_FILENO)
-        close(s->fd);
-    free(s);
-    return 0;
-}
-
-/* Where the next record starts: the bytes handed to stdio less those still
- * in its buffer. That is ftell's answer; glibc's buffer pointers (public in
- * its FILE, as gnulib's freadahead reads them) spare ftell's cost a packet. */
-static uint64_t stream_pos(const struct lf_capture *c)
-{
-#ifdef __GLIBC__
-    return c->src->consumed - (uint64_t)(c->fp->_IO_read_end - c->fp->_IO_read_ptr);
-#else
-    long at = ftell(c->fp);
-    return at > 0 ? (uint64_t)at : 0;
-#endif
-}
-
-/* A u32 or u16 in this machine's byte order: the order of the files read in place. */
-static uint32_t host_u32(struct lf_cur *k)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return lf_cur_u32(k);
-#else
-    return lf_cur_u32le(k);
-#endif
-}
-
-static uint16_t host_u16(struct lf_cur *k)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return lf_cur_u16(k);
-#else
-    return lf_cur_u16le(k);
-#endif
-}
-
-/* Whether the records can be read in place: a mapped classic pcap file of
- * version 2.4 (caplen before len) in this machine's byte order (libpcap
- * would swap nothing), with libpcap having read exactly the file header. */
-static int direct_start(struct lf_capture *c)
-{
-    struct file_src *s = c->src;
-    if (!s->mapped || !s->win || s->win_at != 0 || s->win_len < PCAP_FILE_HDR || stream_pos(c) != PCAP_FILE_HDR)
-        return 0;
-    struct lf_cur k = lf_cur_make(s->win, PCAP_FILE_HDR);
-    uint32_t magic = host_u32(&k);
-    uint16_t major = host_u16(&k), minor = host_u16(&k);
-    if ((magic != PCAP_MAGIC_USEC && magic != PCAP_MAGIC_NSEC) || major != 2 || minor != 4 || pcap_snapshot(c->p) <= 0)
-        return 0;
-    c->nsec = magic == PCAP_MAGIC_NSEC;
-    c->snapshot = (uint32_t)pcap_snapshot(c->p);
-    c->pos = PCAP_FILE_HDR;
-    return 1;
-}
-
-/* The record at pos, read in place: 1 with *h and *d set, 0 when the record
- * is not plain (its captured length is over the snapshot length, or the
- * file ends inside it or right before it), which libpcap then reads. */
-static int direct_next(struct lf_capture *c, struct pcap_pkthdr *h, const u_char **d)
-{
-    struct file_src *s = c->src;
-    uint64_t pos = c->pos;
-    if (!s->mapped)
-        return 0;
-    if (pos < s->win_at || pos + PCAP_REC_HDR > s->win_at + s->win_len)
-        if (map_window(s, pos) != 1)
-            return 0;
-    struct lf_cur k = lf_cur_make(s->win + (pos - s->win_at), (size_t)(s->win_at + s->win_len - pos));
-    int32_t sec = (int32_t)host_u32(&k), frac = (int32_t)host_u32(&k);
-    uint32_t caplen = host_u32(&k), len = host_u32(&k);
-    if (!lf_cur_ok(&k) || caplen > c->snapshot)
-        return 0;
-    if (lf_cur_left(&k) < caplen) {
-        if (map_window(s, pos) != 1 || pos + PCAP_REC_HDR + caplen > s->win_at + s->win_len)
-            return 0;
-        k = lf_cur_make(s->win + (pos - s->win_at), (size_t)(s->win_at + s->win_len - pos));
-        lf_cur_skip(&k, PCAP_REC_HDR);
-    }
-    /* as libpcap gives them: signed 32-bit fields, nanoseconds scaled down */
-    h->ts.tv_sec = sec;
-    h->ts.tv_usec = c->nsec ? frac / 1000 : frac;
-    h->caplen = caplen;
-    h->len = len;
-    *d = lf_cur_ptr(&k);
-    c->pos = pos + PCAP_REC_HDR + caplen;
-    return 1;
-}
-
-/* The record at pos read by libpcap: its stream is moved there first. */
-static int direct_by_libpcap(struct lf_capture *c, struct pcap_pkthdr **h, const u_char **d)
-{
-    __fpurge(c->fp);
-    c->src->consumed = c->pos;
-    int r = pcap_next_ex(c->p, h, d);
-    c->pos = stream_pos(c);
-    return r;
-}
-
 struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char *err, size_t errsize)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
@@ -289,18 +81,14 @@ struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char 
         snprintf(err, errsize, "cannot read %s: %s", shown, strerror(errno));
         return NULL;
     }
-    struct file_src *src = lf_xcalloc(1, sizeof *src);
-    src->fd = fd;
-    struct stat st;
-    src->mapped = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) == 0;
-    cookie_io_functions_t io = {.read = src_read, .seek = src_seek, .close = src_close};
-    FILE *fp = fopencookie(src, "r", io);
-    if (!fp) {
+    FILE *fp;
+    struct lf_capfile *file = lf_capfile_open(fd, &fp);
+    if (!file) {
         snprintf(err, errsize, "cannot read %s: %s", shown, strerror(errno));
-        src_close(src);
+        if (!in)
+            close(fd);
         return NULL;
     }
-    __fsetlocking(fp, FSETLOCKING_BYCALLER); /* only the capture thread reads it: no lock a call */
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
     if (!p) {
         one_line(ebuf);
@@ -310,15 +98,14 @@ struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char 
     }
     struct lf_capture *c = lf_xcalloc(1, sizeof *c);
     c->p = p;
-    c->fp = fp;
-    c->src = src;
+    c->file = file;
+    c->in_place = lf_capfile_start(file, p);
     lf_strlcpy(c->name, shown, sizeof c->name);
     c->linktype = pcap_datalink(p);
     if (set_filter(c, bpf, err, errsize) != 0) {
         lf_capture_close(c);
         return NULL;
     }
-    c->direct = direct_start(c);
     return c;
 }
 
@@ -408,22 +195,23 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
     struct pcap_pkthdr *h = &c->hdr;
     const u_char *d;
     int r;
-    if (c->direct) {
+    if (c->in_place) {
         for (;;) {
-            c->offset = c->pos;
-            if (!direct_next(c, &c->hdr, &d)) {
-                r = direct_by_libpcap(c, &h, &d);
-                c->direct = c->src->mapped; /* mapping failed: read() from here on */
-                break;
-            }
-            if (!c->has_prog || pcap_offline_filter(&c->prog, &c->hdr, d)) {
+            c->offset = lf_capfile_offset(c->file);
+            if (lf_capfile_next(c->file, &c->hdr, &d)) {
+                h = &c->hdr;
                 r = 1;
-                break;
+            } else {
+                lf_capfile_to_libpcap(c->file);
+                r = pcap_next_ex(c->p, &h, &d);
+                lf_capfile_from_libpcap(c->file);
             }
+            if (r != 1 || !c->has_prog || pcap_offline_filter(&c->prog, h, d))
+                break;
         }
     } else {
-        if (c->fp)
-            c->offset = stream_pos(c);
+        if (c->file)
+            c->offset = lf_capfile_offset(c->file);
         r = next_ex(c, &h, &d);
     }
     if (r == 0 && c->live && pcap_getnonblock(c->p, NULL) == 1) {

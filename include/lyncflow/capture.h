@@ -3,12 +3,11 @@
  * A capture yields frames with their link type and time; it knows nothing of
  * what is inside them. Opening errors come back as one line in err naming the
  * file or interface. -w writes every frame read to a pcap file as it goes.
- * A regular file is read through a window mapped along it (no copy by
- * read()); pipes and stdin from a pipe are read with read(). The records of
- * a classic pcap file in this machine's byte order are handed on in place
- * from the window; libpcap reads everything else (pcapng, the other byte
- * order, pipes, a record over the snapshot length or cut short), with the
- * same results.
+ * A file's bytes come through capfile.h: packets of pcap and pcapng files
+ * in this machine's byte order are handed on in place from a mapped window,
+ * libpcap reads the rest (pipes, the other byte order, anything out of the
+ * ordinary), with the same results. With a filter, the filter is applied
+ * here to packets read in place and by libpcap otherwise.
  */
 #ifndef LYNCFLOW_CAPTURE_H
 #define LYNCFLOW_CAPTURE_H

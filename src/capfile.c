@@ -1,0 +1,449 @@
+/* capfile.c: a capture file's bytes through mapped windows, for libpcap's stdio stream and read in place.
+ *
+ * In place, as libpcap 1.10 gives them (sf-pcap.c, sf-pcapng.c):
+ *   pcap   version 2.4 in this machine's byte order, microsecond or nanosecond magic: a record whose captured
+ *          length is within the snapshot length and whose bytes are all in the file;
+ *   pcapng sections in this machine's byte order: an Enhanced Packet Block on a known interface with a
+ *          decimal time stamp resolution, its captured length within the snapshot length and the block
+ *          whole (lengths agree, data inside). Interfaces are learnt from the Interface Description Blocks
+ *          as libpcap reads them.
+ * Everything else is read by libpcap (lf_capfile_to_libpcap): other blocks, other records, errors, the end.
+ */
+#include "lyncflow/capfile.h"
+
+#include <errno.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lyncflow/cursor.h"
+#include "lyncflow/util.h"
+
+#define FILE_WINDOW (2u << 20) /* a regular file is read through a mapped window this size */
+#define PCAP_MAGIC_USEC 0xa1b2c3d4u
+#define PCAP_MAGIC_NSEC 0xa1b23c4du
+#define PCAP_FILE_HDR 24u
+#define PCAP_REC_HDR 16u
+#define NG_SHB 0x0a0d0d0au
+#define NG_IDB 1u
+#define NG_PB 2u
+#define NG_SPB 3u
+#define NG_EPB 6u
+#define NG_BYTE_ORDER 0x1a2b3c4du
+#define NG_EPB_FIXED 32u       /* block header, EPB fields, trailer */
+#define NG_MAX_IFACES 65536u   /* beyond this, libpcap reads alone */
+#define USB_LINUX_MMAPPED 220  /* libpcap rewrites these lengths: not read in place */
+
+enum format { FMT_NONE, FMT_PCAP, FMT_PCAPNG };
+
+struct iface {
+    uint64_t tsresol;  /* ticks a second, a power of ten */
+    uint64_t tsoffset; /* seconds added */
+    int in_place;      /* 0: binary or invalid resolution, left to libpcap */
+};
+
+struct lf_capfile {
+    int fd;
+    int mapped;           /* reading through windows */
+    uint64_t consumed;    /* bytes handed to the stream */
+    const uint8_t *win;   /* the window: file bytes [win_at, win_at + win_len) */
+    uint64_t win_at;
+    size_t win_len;
+    FILE *fp;
+    int direct;           /* packets read in place */
+    enum format format;
+    int nsec;             /* pcap: nanosecond time stamps */
+    uint32_t snapshot;
+    uint64_t pos;         /* in place: file offset of the next record or block */
+    struct iface *ifs;    /* pcapng: this section's interfaces, as libpcap knows them */
+    uint32_t nif, cap_if;
+};
+
+static void unmap_window(struct lf_capfile *f)
+{
+    if (f->win)
+        munmap((void *)f->win, f->win_len);
+    f->win = NULL;
+    f->win_len = 0;
+}
+
+/* Maps the window starting at the page holding byte `from`: 1 done, 0 when
+ * the file ends before it, -1 when mapping failed (the stream goes on with
+ * read() from there). Each window is mapped up to the file's size at that
+ * moment, so a file that grows while it is read is followed as read() would. */
+static int map_window(struct lf_capfile *f, uint64_t from)
+{
+    unmap_window(f);
+    struct stat st;
+    if (fstat(f->fd, &st) != 0)
+        return -1;
+    if (st.st_size <= 0 || (uint64_t)st.st_size <= from)
+        return 0;
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t at = from / page * page;
+    uint64_t len = (uint64_t)st.st_size - at;
+    if (len > FILE_WINDOW)
+        len = FILE_WINDOW;
+    void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, f->fd, (off_t)at);
+    if (m == MAP_FAILED)
+        return -1;
+    f->win = m;
+    f->win_at = at;
+    f->win_len = (size_t)len;
+    return 1;
+}
+
+static ssize_t src_read(void *cookie, char *out, size_t n)
+{
+    struct lf_capfile *f = cookie;
+    if (f->mapped) {
+        if (f->consumed < f->win_at || f->consumed >= f->win_at + f->win_len) {
+            int r = map_window(f, f->consumed);
+            if (r == 0)
+                return 0;
+            if (r < 0) {
+                f->mapped = 0;
+                if (lseek(f->fd, (off_t)f->consumed, SEEK_SET) < 0)
+                    return -1;
+                return src_read(cookie, out, n);
+            }
+        }
+        size_t at = (size_t)(f->consumed - f->win_at), left = f->win_len - at;
+        if (n > left)
+            n = left;
+        memcpy(out, f->win + at, n);
+        f->consumed += n;
+        return (ssize_t)n;
+    }
+    ssize_t r;
+    do
+        r = read(f->fd, out, n);
+    while (r < 0 && errno == EINTR);
+    if (r > 0)
+        f->consumed += (uint64_t)r;
+    return r;
+}
+
+/* Only "where am I" (0, SEEK_CUR), which ftell asks. */
+static int src_seek(void *cookie, off64_t *pos, int whence)
+{
+    struct lf_capfile *f = cookie;
+    if (whence != SEEK_CUR || *pos != 0) {
+        errno = ESPIPE;
+        return -1;
+    }
+    *pos = (off64_t)f->consumed;
+    return 0;
+}
+
+static int src_close(void *cookie)
+{
+    struct lf_capfile *f = cookie;
+    unmap_window(f);
+    if (f->fd != STDIN_FILENO)
+        close(f->fd);
+    free(f->ifs);
+    free(f);
+    return 0;
+}
+
+struct lf_capfile *lf_capfile_open(int fd, FILE **fp)
+{
+    struct lf_capfile *f = lf_xcalloc(1, sizeof *f);
+    f->fd = fd;
+    struct stat st;
+    f->mapped = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) == 0;
+    cookie_io_functions_t io = {.read = src_read, .seek = src_seek, .close = src_close};
+    f->fp = fopencookie(f, "r", io);
+    if (!f->fp) {
+        int e = errno;
+        free(f);
+        errno = e;
+        return NULL;
+    }
+    __fsetlocking(f->fp, FSETLOCKING_BYCALLER); /* only the capture thread reads it: no lock a call */
+    *fp = f->fp;
+    return f;
+}
+
+/* Where the stream's next byte is: the bytes handed to stdio less those still
+ * in its buffer. That is ftell's answer; glibc's buffer pointers (public in
+ * its FILE, as gnulib's freadahead reads them) spare ftell's cost a packet. */
+static uint64_t stream_tell(const struct lf_capfile *f)
+{
+#ifdef __GLIBC__
+    return f->consumed - (uint64_t)(f->fp->_IO_read_end - f->fp->_IO_read_ptr);
+#else
+    long at = ftell(f->fp);
+    return at > 0 ? (uint64_t)at : 0;
+#endif
+}
+
+/* Numbers in this machine's byte order: the order of the files read in place. */
+static uint32_t host_u32(struct lf_cur *k)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return lf_cur_u32(k);
+#else
+    return lf_cur_u32le(k);
+#endif
+}
+
+static uint16_t host_u16(struct lf_cur *k)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return lf_cur_u16(k);
+#else
+    return lf_cur_u16le(k);
+#endif
+}
+
+static uint64_t host_u64(struct lf_cur *k)
+{
+    uint64_t a = host_u32(k), b = host_u32(k);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return a << 32 | b;
+#else
+    return b << 32 | a;
+#endif
+}
+
+/* The window moved to hold file bytes [at, at + n): 1, or 0 when the file
+ * ends before or mapping fails. */
+static int move_window(struct lf_capfile *f, uint64_t at, uint64_t n)
+{
+    return f->mapped && map_window(f, at) == 1 && at + n <= f->win_at + f->win_len;
+}
+
+/* A cursor over file bytes [at, at + n), moving the window there if it does
+ * not hold them: 1, or 0 when the file ends before or mapping fails. */
+static inline int span(struct lf_capfile *f, uint64_t at, uint64_t n, struct lf_cur *k)
+{
+    if ((at < f->win_at || at + n > f->win_at + f->win_len) && !move_window(f, at, n))
+        return 0;
+    *k = lf_cur_make(f->win + (at - f->win_at), (size_t)n);
+    return 1;
+}
+
+/* An Interface Description Block's time stamp options, as libpcap reads
+ * them; an interface libpcap would refuse or scale by powers of two is left
+ * to it. k is after the linktype and snaplen, up to the trailer. */
+static void idb_options(struct lf_cur *k, struct iface *i)
+{
+    int saw_res = 0, saw_off = 0;
+    while (lf_cur_left(k)) {
+        uint16_t code = host_u16(k), len = host_u16(k);
+        struct lf_cur v = lf_cur_sub(k, (size_t)((len + 3u) / 4u * 4u));
+        if (!lf_cur_ok(k)) {
+            i->in_place = 0;
+            return;
+        }
+        if (code == 0) { /* end of options */
+            if (len != 0)
+                i->in_place = 0;
+            return;
+        }
+        if (code == 9) { /* if_tsresol */
+            uint8_t r = lf_cur_u8(&v);
+            if (len != 1 || saw_res++ || (r & 0x80) || r > 19) {
+                i->in_place = 0;
+                continue;
+            }
+            i->tsresol = 1;
+            for (unsigned e = 0; e < r; e++)
+                i->tsresol *= 10;
+        } else if (code == 14) { /* if_tsoffset */
+            if (len != 8 || saw_off++) {
+                i->in_place = 0;
+                continue;
+            }
+            i->tsoffset = host_u64(&v);
+        }
+    }
+}
+
+/* Follows the pcapng block at `at` as libpcap will read it: a section
+ * starts its interfaces afresh, an interface is added. 1 with *len and
+ * *packet (a packet block), or 0 when the block cannot be followed here. */
+static int follow_block(struct lf_capfile *f, uint64_t at, uint32_t *len, int *packet)
+{
+    struct lf_cur k;
+    if (!span(f, at, 8, &k))
+        return 0;
+    uint32_t type = host_u32(&k), total = host_u32(&k);
+    if (total < 12 || total % 4 || !span(f, at, total, &k))
+        return 0;
+    lf_cur_skip(&k, 8);
+    struct lf_cur body = lf_cur_sub(&k, total - 12u);
+    *len = total;
+    *packet = type == NG_EPB || type == NG_SPB || type == NG_PB;
+    if (type == NG_SHB) {
+        if (host_u32(&body) != NG_BYTE_ORDER || !lf_cur_ok(&body))
+            return 0;
+        f->nif = 0;
+    } else if (type == NG_IDB) {
+        if (f->nif == NG_MAX_IFACES)
+            return 0;
+        if (f->nif == f->cap_if) {
+            f->cap_if = f->cap_if ? f->cap_if * 2 : 4;
+            struct iface *n = realloc(f->ifs, f->cap_if * sizeof *n);
+            if (!n)
+                return 0;
+            f->ifs = n;
+        }
+        struct iface *i = &f->ifs[f->nif++];
+        *i = (struct iface){.tsresol = 1000000, .tsoffset = 0, .in_place = 1};
+        lf_cur_skip(&body, 8); /* linktype, reserved, snaplen */
+        if (!lf_cur_ok(&body))
+            i->in_place = 0;
+        else
+            idb_options(&body, i);
+    }
+    return 1;
+}
+
+int lf_capfile_start(struct lf_capfile *f, pcap_t *p)
+{
+    struct lf_cur k;
+    uint64_t at = stream_tell(f);
+    f->direct = 0;
+    if (!f->mapped || pcap_snapshot(p) <= 0 || pcap_datalink(p) == USB_LINUX_MMAPPED || !span(f, 0, 4, &k))
+        return 0;
+    f->snapshot = (uint32_t)pcap_snapshot(p);
+    uint32_t magic = host_u32(&k);
+    if (magic == PCAP_MAGIC_USEC || magic == PCAP_MAGIC_NSEC) {
+        if (at != PCAP_FILE_HDR || !span(f, 4, 4, &k))
+            return 0;
+        uint16_t major = host_u16(&k), minor = host_u16(&k);
+        if (major != 2 || minor != 4) /* earlier versions may swap caplen and len */
+            return 0;
+        f->format = FMT_PCAP;
+        f->nsec = magic == PCAP_MAGIC_NSEC;
+    } else if (magic == NG_SHB) {
+        /* libpcap has read the section header and the blocks up to its first interface */
+        uint64_t b = 0;
+        while (b < at) {
+            uint32_t len;
+            int packet;
+            if (!follow_block(f, b, &len, &packet) || packet)
+                return 0;
+            b += len;
+        }
+        if (b != at || f->nif == 0)
+            return 0;
+        f->format = FMT_PCAPNG;
+    } else {
+        return 0;
+    }
+    f->pos = at;
+    f->direct = 1;
+    return 1;
+}
+
+static int next_pcap(struct lf_capfile *f, struct pcap_pkthdr *h, const u_char **d)
+{
+    struct lf_cur k;
+    if (!span(f, f->pos, PCAP_REC_HDR, &k))
+        return 0;
+    int32_t sec = (int32_t)host_u32(&k), frac = (int32_t)host_u32(&k);
+    uint32_t caplen = host_u32(&k), len = host_u32(&k);
+    if (caplen > f->snapshot || !span(f, f->pos, PCAP_REC_HDR + (uint64_t)caplen, &k))
+        return 0;
+    lf_cur_skip(&k, PCAP_REC_HDR);
+    /* as libpcap gives them: signed 32-bit fields, nanoseconds scaled down */
+    h->ts.tv_sec = sec;
+    h->ts.tv_usec = f->nsec ? frac / 1000 : frac;
+    h->caplen = caplen;
+    h->len = len;
+    *d = lf_cur_ptr(&k);
+    f->pos += PCAP_REC_HDR + caplen;
+    return 1;
+}
+
+static int next_pcapng(struct lf_capfile *f, struct pcap_pkthdr *h, const u_char **d)
+{
+    struct lf_cur k;
+    if (!span(f, f->pos, 8, &k))
+        return 0;
+    uint32_t type = host_u32(&k), total = host_u32(&k);
+    if (type != NG_EPB || total < NG_EPB_FIXED || total % 4 || !span(f, f->pos, total, &k))
+        return 0;
+    lf_cur_skip(&k, 8);
+    uint32_t id = host_u32(&k), hi = host_u32(&k), lo = host_u32(&k);
+    uint32_t caplen = host_u32(&k), len = host_u32(&k);
+    const uint8_t *data = lf_cur_ptr(&k);
+    lf_cur_skip(&k, total - NG_EPB_FIXED);
+    if (id >= f->nif || !f->ifs[id].in_place || caplen > f->snapshot || caplen > total - NG_EPB_FIXED ||
+        host_u32(&k) != total || !lf_cur_ok(&k))
+        return 0;
+    const struct iface *i = &f->ifs[id];
+    uint64_t t = (uint64_t)hi << 32 | lo, sec, frac;
+    if (i->tsresol == 1000000) { /* the usual ones, divided by constants */
+        sec = t / 1000000;
+        frac = t % 1000000;
+    } else if (i->tsresol == 1000000000) {
+        sec = t / 1000000000;
+        frac = t % 1000000000 / 1000;
+    } else {
+        sec = t / i->tsresol;
+        frac = t % i->tsresol;
+        if (i->tsresol > 1000000)
+            frac /= i->tsresol / 1000000;
+        else
+            frac *= 1000000 / i->tsresol;
+    }
+    sec += i->tsoffset;
+    h->ts.tv_sec = (time_t)sec;
+    h->ts.tv_usec = (int)frac;
+    h->caplen = caplen;
+    h->len = len;
+    *d = data;
+    f->pos += total;
+    return 1;
+}
+
+int lf_capfile_next(struct lf_capfile *f, struct pcap_pkthdr *h, const u_char **d)
+{
+    if (!f->direct)
+        return 0;
+    return f->format == FMT_PCAP ? next_pcap(f, h, d) : next_pcapng(f, h, d);
+}
+
+void lf_capfile_to_libpcap(struct lf_capfile *f)
+{
+    if (!f->direct)
+        return;
+    if (f->format == FMT_PCAPNG) {
+        /* libpcap reads the blocks up to the next packet: learn them as it will */
+        uint64_t b = f->pos;
+        for (;;) {
+            uint32_t len;
+            int packet;
+            if (!follow_block(f, b, &len, &packet)) {
+                f->direct = 0; /* the rest is libpcap's alone; its stream is moved below */
+                break;
+            }
+            if (packet)
+                break;
+            b += len;
+        }
+    }
+    __fpurge(f->fp);
+    f->consumed = f->pos;
+}
+
+void lf_capfile_from_libpcap(struct lf_capfile *f)
+{
+    if (!f->direct)
+        return;
+    f->pos = stream_tell(f);
+    if (!f->mapped) /* mapping failed: read() from here on */
+        f->direct = 0;
+}
+
+int lf_capfile_direct(const struct lf_capfile *f) { return f->direct; }
+
+uint64_t lf_capfile_offset(const struct lf_capfile *f) { return f->direct ? f->pos : stream_tell(f); }
