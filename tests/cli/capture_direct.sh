@@ -165,7 +165,8 @@ else
         echo "$N/$f"
     done >"$TMP/list"
     for f in LINKTYPE_IPV4_invalid.pcap LINKTYPE_RAW_ipv6.pcap loopback.pcap ipv6_jumbogram_1.pcap \
-        tcp_header_heapoverflow.pcap tcp_rst_data-trunc.pcap nflog.pcap tcp-handshake-nano.pcap pppoe.pcap time_2038_overflow.pcap resp_4_infiniteloop.pcapng; do
+        tcp_header_heapoverflow.pcap tcp_rst_data-trunc.pcap nflog.pcap tcp-handshake-nano.pcap pppoe.pcap \
+        time_2038_overflow.pcap resp_4_infiniteloop.pcapng; do
         echo "$T/$f"
     done >>"$TMP/list"
 fi
