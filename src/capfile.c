@@ -70,11 +70,12 @@ static void unmap_window(struct lf_capfile *f)
     f->win_len = 0;
 }
 
-/* Maps the window starting at the page holding byte `from`: 1 done, 0 when
- * the file ends before it, -1 when mapping failed (the stream goes on with
- * read() from there). Each window is mapped up to the file's size at that
- * moment, so a file that grows while it is read is followed as read() would. */
-static int map_window(struct lf_capfile *f, uint64_t from)
+/* Maps the window starting at the page holding byte `from`, FILE_WINDOW
+ * long or enough for `need` bytes from there: 1 done, 0 when the file ends
+ * before it, -1 when mapping failed (the stream goes on with read() from
+ * there). Each window is mapped up to the file's size at that moment, so a
+ * file that grows while it is read is followed as read() would. */
+static int map_window(struct lf_capfile *f, uint64_t from, uint64_t need)
 {
     unmap_window(f);
     struct stat st;
@@ -84,9 +85,11 @@ static int map_window(struct lf_capfile *f, uint64_t from)
         return 0;
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
     uint64_t at = from / page * page;
-    uint64_t len = (uint64_t)st.st_size - at;
-    if (len > FILE_WINDOW)
-        len = FILE_WINDOW;
+    uint64_t len = (uint64_t)st.st_size - at, want = from - at + need;
+    if (want < FILE_WINDOW)
+        want = FILE_WINDOW;
+    if (len > want)
+        len = want;
     void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, f->fd, (off_t)at);
     if (m == MAP_FAILED)
         return -1;
@@ -101,7 +104,7 @@ static ssize_t src_read(void *cookie, char *out, size_t n)
     struct lf_capfile *f = cookie;
     if (f->mapped) {
         if (f->consumed < f->win_at || f->consumed >= f->win_at + f->win_len) {
-            int r = map_window(f, f->consumed);
+            int r = map_window(f, f->consumed, 1);
             if (r == 0)
                 return 0;
             if (r < 0) {
@@ -215,7 +218,7 @@ static uint64_t host_u64(struct lf_cur *k)
  * ends before or mapping fails. */
 static int move_window(struct lf_capfile *f, uint64_t at, uint64_t n)
 {
-    return f->mapped && map_window(f, at) == 1 && at + n <= f->win_at + f->win_len;
+    return f->mapped && map_window(f, at, n) == 1 && at + n <= f->win_at + f->win_len;
 }
 
 /* A cursor over file bytes [at, at + n), moving the window there if it does
@@ -445,5 +448,24 @@ void lf_capfile_from_libpcap(struct lf_capfile *f)
 }
 
 int lf_capfile_direct(const struct lf_capfile *f) { return f->direct; }
+
+struct lf_capfile *lf_capfile_open_view(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return NULL;
+    struct lf_capfile *f = lf_xcalloc(1, sizeof *f);
+    f->fd = fd;
+    f->mapped = 1;
+    return f;
+}
+
+int lf_capfile_view(struct lf_capfile *f, uint64_t at, uint64_t n, struct lf_cur *k) { return span(f, at, n, k); }
+
+void lf_capfile_close_view(struct lf_capfile *f)
+{
+    if (f)
+        src_close(f);
+}
 
 uint64_t lf_capfile_offset(const struct lf_capfile *f) { return f->direct ? f->pos : stream_tell(f); }

@@ -8,11 +8,13 @@
  * direction; records are opened in place into the caller's buffer.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -23,6 +25,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "lyncflow/capfile.h"
 #include "lyncflow/cursor.h"
 #include "lyncflow/engine.h"
 #include "lyncflow/tlsdec.h"
@@ -481,76 +484,77 @@ static void dsb_lines(struct lf_keystore *ks, struct lf_cur text, const char *pa
 
 int lf_keystore_load_pcapng_secrets(struct lf_keystore *ks, const char *path, char *err, size_t errsize)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
         snprintf(err, errsize, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
-    uint8_t hdr[12];
-    int le = 1, status = 0;
-    long long off = 0;
-    uint8_t *body = NULL;
+    /* the blocks are walked through a mapped view: no read or seek a block */
+    struct lf_capfile *f = lf_capfile_open_view(fd);
+    if (!f) { /* not a regular file: a pipe is read once, by the capture */
+        close(fd);
+        return 0;
+    }
+    uint64_t size = (uint64_t)st.st_size, off = 0;
+    int le = 1;
     for (;;) {
-        size_t got = fread(hdr, 1, 8, f);
-        if (got == 0)
+        struct lf_cur h;
+        if (off >= size)
             break;
-        if (got < 8) {
+        if (!lf_capfile_view(f, off, 8, &h)) {
             if (off)
-                lf_warn("%s: truncated pcapng block at offset %lld", path, off);
+                lf_warn("%s: truncated pcapng block at offset %llu", path, (unsigned long long)off);
             break;
         }
-        struct lf_cur h = lf_cur_make(hdr, 8);
+        struct lf_cur again = h;
         uint32_t type_be = lf_cur_u32(&h);
         size_t hlen = 8;
         if (type_be == PCAPNG_SHB) {
-            if (fread(hdr + 8, 1, 4, f) != 4) {
-                lf_warn("%s: truncated pcapng section header at offset %lld", path, off);
+            struct lf_cur bom;
+            if (!lf_capfile_view(f, off + 8, 4, &bom)) {
+                lf_warn("%s: truncated pcapng section header at offset %llu", path, (unsigned long long)off);
                 break;
             }
             hlen = 12;
-            struct lf_cur bom = lf_cur_make(hdr + 8, 4);
             uint32_t magic = lf_cur_u32(&bom);
             if (magic == 0x1A2B3C4Du)
                 le = 0;
             else if (magic == 0x4D3C2B1Au)
                 le = 1;
             else {
-                lf_warn("%s: bad pcapng byte-order magic at offset %lld", path, off);
+                lf_warn("%s: bad pcapng byte-order magic at offset %llu", path, (unsigned long long)off);
                 break;
             }
         } else if (off == 0)
             break; /* not pcapng: a pcap file has no secrets blocks */
-        h = lf_cur_make(hdr, 8);
-        uint32_t type = get_u32(&h, le), total = get_u32(&h, le);
+        uint32_t type = get_u32(&again, le), total = get_u32(&again, le);
         if (total < 12 || total % 4 || total < hlen) {
-            lf_warn("%s: corrupt pcapng block (type 0x%08x, length %u) at offset %lld; secrets after it not read",
-                    path, type, total, off);
+            lf_warn("%s: corrupt pcapng block (type 0x%08x, length %u) at offset %llu; secrets after it not read",
+                    path, type, total, (unsigned long long)off);
             break;
         }
         if (type == PCAPNG_DSB && total <= DSB_MAX) {
-            size_t blen = total - 8;
-            body = lf_xrealloc(body, blen);
-            if (fread(body, 1, blen, f) != blen) {
-                lf_warn("%s: truncated pcapng secrets block at offset %lld", path, off);
+            struct lf_cur b;
+            if (!lf_capfile_view(f, off + 8, total - 8u, &b)) {
+                lf_warn("%s: truncated pcapng secrets block at offset %llu", path, (unsigned long long)off);
                 break;
             }
-            struct lf_cur b = lf_cur_make(body, blen);
             uint32_t stype = get_u32(&b, le), slen = get_u32(&b, le);
             struct lf_cur text = lf_cur_sub(&b, slen);
             lf_cur_skip(&b, (4 - slen % 4) % 4);
             if (!lf_cur_ok(&b) || lf_cur_left(&b) < 4) {
-                lf_warn("%s: corrupt pcapng secrets block at offset %lld (secrets length %u)", path, off, slen);
+                lf_warn("%s: corrupt pcapng secrets block at offset %llu (secrets length %u)", path,
+                        (unsigned long long)off, slen);
             } else if (stype == DSB_TLS_KEYLOG)
-                dsb_lines(ks, text, path, off);
-        } else if (fseeko(f, (off_t)total - (off_t)hlen, SEEK_CUR) != 0) {
-            status = 0;
-            break;
+                dsb_lines(ks, text, path, (long long)off);
         }
         off += total;
     }
-    free(body);
-    fclose(f);
-    return status;
+    lf_capfile_close_view(f);
+    return 0;
 }
 
 /* ---- RSA keys ---------------------------------------------------------- */

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lyncflow/cursor.h"
+
 struct lf_capfile;
 
 /* A stream over fd for libpcap, in *fp; the stream owns the capfile and fd
@@ -38,5 +40,13 @@ void lf_capfile_from_libpcap(struct lf_capfile *f);
 int lf_capfile_direct(const struct lf_capfile *f);
 /* File offset of the next record: in place, or where libpcap's stream is. */
 uint64_t lf_capfile_offset(const struct lf_capfile *f);
+
+/* A view of a regular file's bytes alone (no stream), for a pass of its own
+ * over the file: NULL when fd is not a regular file. The view owns fd. */
+struct lf_capfile *lf_capfile_open_view(int fd);
+/* A cursor over file bytes [at, at + n): 1, or 0 when the file ends before
+ * at + n or mapping fails. Valid until the next call. */
+int lf_capfile_view(struct lf_capfile *f, uint64_t at, uint64_t n, struct lf_cur *k);
+void lf_capfile_close_view(struct lf_capfile *f);
 
 #endif

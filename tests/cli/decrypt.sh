@@ -99,6 +99,29 @@ if command -v editcap >/dev/null 2>&1; then
     "$LYNCFLOW" -r "$TMP/dsb.pcapng" --json "$out" 2>"$TMP/err"
     expect_eq "pcapng secrets: 34 requests decrypted without --keylog" \
         "$(jcount "$out" '.type=="http" and .decrypted==true')" 34
+    # The secrets in a second section, after 9 MB of packets (several mapped windows of the file).
+    "$TOP/build/tools/gencap" tls "$TMP/first.pcap" 300 9 "$TOP/tests/bench/tls-handshake.hex" >/dev/null 2>&1
+    editcap -F pcapng "$TMP/first.pcap" "$TMP/first.pcapng"
+    cat "$TMP/first.pcapng" "$TMP/dsb.pcapng" >"$TMP/late.pcapng"
+    expect_ge "pcapng secrets: the first section spans windows" "$(wc -c <"$TMP/first.pcapng")" 8000000
+    "$LYNCFLOW" -r "$TMP/late.pcapng" --json "$TMP/late.json" 2>"$TMP/err"
+    expect_eq "pcapng secrets in a second section, 9 MB in: 34 requests decrypted" \
+        "$(jcount "$TMP/late.json" '.type=="http" and .decrypted==true')" 34
+    # Cut inside the secrets block: a warning naming its offset; the packets before it are read.
+    dsb_at=$(od -An -tu4 -j 4 -N4 "$TMP/dsb.pcapng" | tr -d ' ')
+    expect_eq "pcapng secrets: a secrets block after the section header" \
+        "$(od -An -tu4 -j "$dsb_at" -N4 "$TMP/dsb.pcapng" | tr -d ' ')" 10
+    head -c $((dsb_at + 40)) "$TMP/dsb.pcapng" >"$TMP/dsb-cut.pcapng"
+    "$LYNCFLOW" -r "$TMP/dsb-cut.pcapng" --json /dev/null 2>"$TMP/err"
+    expect_match "pcapng secrets cut short: the warning names the block's offset" "$TMP/err" \
+        "truncated pcapng secrets block at offset $dsb_at"
+    # A named pipe is read once, by the capture: every packet arrives (its secrets are not read ahead).
+    mkfifo "$TMP/fifo"
+    cat "$TMP/dsb.pcapng" >"$TMP/fifo" &
+    "$LYNCFLOW" -r "$TMP/fifo" --json "$TMP/fifo.json" 2>"$TMP/err"
+    expect_eq "pcapng from a named pipe: exit 0" "$?" 0
+    expect_eq "pcapng from a named pipe: every packet read" \
+        "$(jq -r 'select(.type=="stats") | .packets' "$TMP/fifo.json")" 325
 else
     echo "ok - # SKIP editcap not installed"
 fi
