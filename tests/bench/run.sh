@@ -1,6 +1,7 @@
 #!/bin/sh
 # make bench: lyncflow against the bare libpcap read, ndpiReader and tshark on
-# the same generated capture, medians of RUNS runs, as ratios (the machine is
+# the same generated capture (and lyncflow against the bare read of its pcapng
+# copy), medians of RUNS runs, as ratios (the machine is
 # shared and noisy: only ratios from one run of this script compare).
 # Then the SYN flood with --max-flows 100000. Results: build/bench/results.txt.
 set -u
@@ -14,6 +15,7 @@ for p in libndpi-bin; do
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $p >/dev/null
 done
 [ -f "$B/big.pcap" ] || build/tools/gencap tls "$B/big.pcap" 40000 500 tests/bench/tls-handshake.hex
+[ -f "$B/big.pcapng" ] || editcap -F pcapng "$B/big.pcap" "$B/big.pcapng"
 [ -f "$B/synflood.pcap" ] || build/tools/gencap synflood "$B/synflood.pcap" 1000000
 
 # measure NAME CMD...: RUNS runs; prints "NAME median_wall_s peak_rss_kb median_cpu_s" (CPU = user +
@@ -38,6 +40,8 @@ measure() {
     echo "capture: $(ls -l "$B/big.pcap" | awk '{print $5}') bytes, $(build/tools/pcapread "$B/big.pcap" | cut -d' ' -f1) packets"
     measure bare build/tools/pcapread "$B/big.pcap"
     measure lyncflow "$LF" -r "$B/big.pcap" --json /dev/null
+    measure bare-ng build/tools/pcapread "$B/big.pcapng"
+    measure lyncflow-ng "$LF" -r "$B/big.pcapng" --json /dev/null
     measure ndpiReader ndpiReader -i "$B/big.pcap" -q
     RUNS=1 measure tshark tshark -r "$B/big.pcap" -T fields -e tls.handshake.extensions_server_name -e http.host -e http.request.uri
     measure synflood "$LF" -r "$B/synflood.pcap" --max-flows 100000 --json "$B/synflood.json"
@@ -49,6 +53,7 @@ awk '
 END {
     printf "                         wall      CPU\n"
     printf "lyncflow / bare read     %6.2fx  %6.2fx   (target <= 2)\n", t["lyncflow"]/t["bare"], c["lyncflow"]/c["bare"]
+    printf "same, the file as pcapng %6.2fx  %6.2fx\n", t["lyncflow-ng"]/t["bare-ng"], c["lyncflow-ng"]/c["bare-ng"]
     printf "ndpiReader / lyncflow    %6.2fx  %6.2fx   (target >= 5)\n", t["ndpiReader"]/t["lyncflow"],
         c["ndpiReader"]/c["lyncflow"]
     printf "tshark / lyncflow        %6.2fx  %6.2fx   (target >= 40)\n", t["tshark"]/t["lyncflow"],
