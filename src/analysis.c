@@ -2050,12 +2050,20 @@ void lf_analysis_add_sink(struct lf_analysis *an, const struct lf_sink *sink)
         an->sinks[an->nsinks++] = *sink;
 }
 
-void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
+void lf_analysis_event(struct lf_analysis *an, struct lf_event *in)
 {
     if (an->count == HOLD)
         release_one(an);
     struct pend *p = ring(an, an->count);
     memset(&p->stitched, 0, offsetof(struct pend, extent) - offsetof(struct pend, stitched)); /* ev: copied below */
+    /* only the event's own part is read (all the merge holds of it); what an earlier, longer event left past
+     * it is cleared */
+    size_t size = lf_event_size(in->type);
+    memcpy(&p->ev, in, size);
+    if (p->extent > size)
+        memset((uint8_t *)&p->ev + size, 0, p->extent - size);
+    p->extent = size;
+    struct lf_event *ev = &p->ev;
     p->uid = ++an->uids;
     p->side = LF_SIDE_NONE;
     p->listener = p->server = p->named = p->rec = -1;
@@ -2072,12 +2080,6 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
                 an->back_seen = 1;
         }
     }
-    /* only the event's own part is copied; what an earlier, longer event left past it is cleared */
-    size_t size = lf_event_size(ev->type);
-    memcpy(&p->ev, ev, size);
-    if (p->extent > size)
-        memset((uint8_t *)&p->ev + size, 0, p->extent - size);
-    p->extent = size;
     p->ts = ev->ts;
     p->type = ev->type;
     p->descent = an->count > 0 && ev->ts < ring(an, an->count - 1)->ts;
@@ -2100,7 +2102,7 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev)
     enrich_fields(an, p);
     pthread_mutex_unlock(&an->model.lock);
     /* the caller sees the enrichment known so far */
-    memcpy(&ev->role, &p->ev.role, offsetof(struct lf_event, stitched) + 1 - offsetof(struct lf_event, role));
+    memcpy(&in->role, &p->ev.role, offsetof(struct lf_event, stitched) + 1 - offsetof(struct lf_event, role));
     release_due(an, 0);
 }
 

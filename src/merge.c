@@ -3,9 +3,9 @@
  * Events wait in slot pools, one per event type, each slot holding the
  * event's fixed part and its own union member only (a flow event takes 296
  * bytes, not the whole struct); the heap orders small (ts, seq, pool, slot)
- * entries, so reordering moves 24 bytes, not whole events. An event goes
- * out from a buffer of its own type, zeroed once: only its own part is
- * copied in, and the bytes past it stay zero.
+ * entries, so reordering moves 24 bytes, not whole events. A held event goes
+ * out from its slot, which is free again once the callback returns; a late
+ * one from a buffer of its own type.
  */
 #include "lyncflow/merge.h"
 
@@ -34,7 +34,7 @@ struct entry {
 #define NPOOLS (LF_EV_STATS + 1) /* one per event type; pool 0 holds whole events of any other type */
 
 struct pool {
-    uint8_t *mem; /* cap slots of size bytes */
+    uint8_t *mem; /* cap slots of size bytes (the type's lf_event_size, rounded up to the events' alignment) */
     size_t size, cap;
     uint32_t *freelist;
     size_t nfree;
@@ -47,8 +47,8 @@ struct lf_merge {
     struct entry *heap;
     size_t n, cap;
     struct pool pools[NPOOLS];
-    struct lf_event out_ev[NPOOLS]; /* the events handed out, rebuilt from their slots: one per pool, so that
-                                       the bytes past an event's own part are always zero */
+    struct lf_event out_ev[NPOOLS]; /* late events handed out: one per pool, so that the bytes past an event's
+                                       own part are always zero */
     uint64_t nextseq;
     lf_time released; /* every event with ts <= this has been handed out */
     struct source *src;
@@ -62,8 +62,9 @@ struct lf_merge *lf_merge_new(void (*out)(void *, struct lf_event *), void *out_
     m->out_ctx = out_ctx;
     m->window = window;
     m->released = INT64_MIN;
+    /* slots stay aligned as events are: a finding's part is bytes only */
     for (int i = 0; i < NPOOLS; i++)
-        m->pools[i].size = lf_event_size(i);
+        m->pools[i].size = (lf_event_size(i) + _Alignof(struct lf_event) - 1) & ~(_Alignof(struct lf_event) - 1);
     return m;
 }
 
@@ -103,7 +104,7 @@ static void heap_push(struct lf_merge *m, const struct lf_event *ev, lf_time key
     uint8_t pi = ev->type < NPOOLS ? ev->type : 0;
     struct pool *p = &m->pools[pi];
     uint32_t slot = pool_get(p);
-    memcpy(p->mem + (size_t)slot * p->size, ev, p->size);
+    memcpy(p->mem + (size_t)slot * p->size, ev, lf_event_size(ev->type));
     size_t i = m->n++;
     struct entry e = {key, m->nextseq++, slot, pi};
     while (i > 0 && before(&e, &m->heap[(i - 1) / 2])) {
@@ -132,10 +133,8 @@ static void heap_pop_out(struct lf_merge *m)
     if (m->n)
         m->heap[i] = last;
     struct pool *p = &m->pools[top.pool];
-    struct lf_event *ev = &m->out_ev[top.pool];
-    memcpy(ev, p->mem + (size_t)top.slot * p->size, p->size);
+    m->out(m->out_ctx, (struct lf_event *)(void *)(p->mem + (size_t)top.slot * p->size));
     p->freelist[p->nfree++] = top.slot;
-    m->out(m->out_ctx, ev);
 }
 
 static void fill(struct source *s)

@@ -150,8 +150,10 @@ struct lf_analysis *lf_analysis_new(const struct lf_topology *topo);
 /* Adds a sink (copied; what it points to must outlive the analysis). Sinks
  * see events in the order they were added. At most 8. */
 void lf_analysis_add_sink(struct lf_analysis *an, const struct lf_sink *sink);
-/* One event, in time order. The analysis enriches ev in place, forwards it to
- * every sink and updates the model. */
+/* One event, in time order: its first lf_event_size(ev->type) bytes are read
+ * (all the merge holds of it) and copied. The analysis enriches its copy,
+ * forwards that to every sink (with zeros past its own part), updates the
+ * model, and writes the enrichment known so far back into ev. */
 void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev);
 /* Live runs: event time reached now without an event (the capture is idle):
  * releases what was held longer than the stitch window, so that sign-ins show

@@ -7,6 +7,11 @@
  * the smallest pending timestamp). The heap holds copies; memory is bounded
  * by the rate of events within the window. An event older than what was
  * already released (a late one) goes out at once.
+ *
+ * The out callback may read and change the event's first
+ * lf_event_size(ev->type) bytes, and nothing past them: a held event goes out
+ * from its slot in the window, which holds no more. It is the callback's
+ * until it returns.
  */
 #ifndef LYNCFLOW_MERGE_H
 #define LYNCFLOW_MERGE_H

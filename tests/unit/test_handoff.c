@@ -21,7 +21,7 @@ struct seen {
     size_t n;
     lf_time ts[MAXOUT];
     uint64_t tag[MAXOUT];
-    int dirty; /* a byte past the event's own part was not zero */
+    int dirty; /* a byte of the event's own part was not what was pushed */
 };
 
 static void collect(void *ctx, struct lf_event *ev)
@@ -31,11 +31,10 @@ static void collect(void *ctx, struct lf_event *ev)
     s->ts[s->n] = ev->ts;
     s->tag[s->n] = ev->u.flow.c2s_packets;
     s->n++;
-    size_t own = lf_event_size(ev->type);
-    const uint8_t *b = (const uint8_t *)ev;
-    for (size_t i = own; i < sizeof *ev; i++)
-        if (b[i])
-            s->dirty = 1;
+    /* only the own part is there to read: the rest of what fill_event made is zero */
+    if (ev->type != LF_EV_FLOW || ev->u.flow.s2c_packets != ~ev->u.flow.c2s_packets || ev->u.flow.end != ev->ts + 7 ||
+        ev->flow_id || ev->role || ev->u.flow.gaps)
+        s->dirty = 1;
 }
 
 /* One packet of a made-up capture: its time, and the events it made (ts offsets back from it). */
@@ -68,6 +67,8 @@ static void fill_event(struct lf_event *ev, lf_time ts, uint64_t tag)
 {
     lf_event_init(ev, LF_EV_FLOW, ts);
     ev->u.flow.c2s_packets = tag;
+    ev->u.flow.s2c_packets = ~tag;
+    ev->u.flow.end = ts + 7;
 }
 
 /* The reference: everything in one thread, the merge advanced after every packet. */
@@ -102,6 +103,8 @@ static void run_handoff(const struct pkt *p, size_t n, struct seen *out, int thr
             ev->type = LF_EV_FLOW;
             ev->ts = p[i].ts - p[i].back[e];
             ev->u.flow.c2s_packets = ++tag;
+            ev->u.flow.s2c_packets = ~tag;
+            ev->u.flow.end = ev->ts + 7;
             lf_handoff_emit(h, ev);
             free(ev);
         }
