@@ -66,8 +66,7 @@ struct tls_dir {
 };
 
 struct tls_state {
-    struct lf_ev_tls tls;   /* the pending tls event's fields */
-    lf_time ts;             /* its time: the ClientHello's */
+    lf_time ts;             /* the tls event's time: the ClientHello's */
     struct tls_dir d[2];
     struct lf_tlsdec *dec;
     uint8_t *plain;         /* one decrypted record (TLS_REC_MAX), allocated with dec */
@@ -83,6 +82,10 @@ struct tls_state {
     uint16_t version;       /* negotiated, 0 until the ServerHello */
     uint32_t failures;
     uint32_t hs_oversize;   /* handshake messages larger than TLS_HS_MAX, skipped */
+    /* The pending tls event, emitted from here: ev.u.tls holds its fields,
+     * the fixed part is zero until emit_event sets it. Last, so that the rest
+     * of the union after the tls member is never touched. */
+    struct lf_event ev;
 };
 
 static int is_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
@@ -173,9 +176,10 @@ static void *tls_state_new(struct lf_flowctx *fc)
     } else {
         st = lf_xmalloc(sizeof *st);
     }
-    size_t at = offsetof(struct tls_state, tls) + CERT_TEXT_AT, end = offsetof(struct tls_state, tls) + CERT_TEXT_END;
+    size_t tls = offsetof(struct tls_state, ev.u.tls);
+    size_t at = tls + CERT_TEXT_AT, end = tls + CERT_TEXT_END;
     memset(st, 0, at);
-    memset((char *)st + end, 0, sizeof *st - end);
+    memset((char *)st + end, 0, tls + sizeof(struct lf_ev_tls) - end);
     st->dec = lf_tlsdec_new(fc->eng ? fc->eng->keys : NULL);
     if (st->dec)
         st->plain = lf_xmalloc(TLS_REC_MAX);
@@ -657,7 +661,7 @@ static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc
 {
     struct ch_view v;
     memset(&v, 0, sizeof v);
-    char sni[sizeof st->tls.sni] = "", alpn[sizeof st->tls.alpn] = "";
+    char sni[sizeof st->ev.u.tls.sni] = "", alpn[sizeof st->ev.u.tls.alpn] = "";
     int ech = 0, broken = 0;
 
     v.legacy_version = lf_cur_u16(&m);
@@ -747,7 +751,7 @@ static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc
         }
     }
 
-    struct lf_ev_tls *t = &st->tls;
+    struct lf_ev_tls *t = &st->ev.u.tls;
     st->ch_seen = 1;
     st->ts = fc->ts;
     LF_SET(t->sni, sni);
@@ -773,7 +777,7 @@ static void parse_server_hello(struct tls_state *st, const struct lf_flowctx *fc
     lf_cur_skip(&m, 1);
     if (!lf_cur_ok(&m))
         return;
-    char alpn[sizeof st->tls.alpn] = "";
+    char alpn[sizeof st->ev.u.tls.alpn] = "";
     if (lf_cur_left(&m) > 0) {
         struct lf_cur e = lf_cur_sub(&m, lf_cur_u16(&m));
         while (lf_cur_ok(&e) && lf_cur_left(&e) > 0) {
@@ -791,7 +795,7 @@ static void parse_server_hello(struct tls_state *st, const struct lf_flowctx *fc
         if (!lf_cur_ok(&e) || !lf_cur_ok(&m))
             return;
     }
-    struct lf_ev_tls *t = &st->tls;
+    struct lf_ev_tls *t = &st->ev.u.tls;
     if (!memcmp(random, hrr_random, sizeof random))
         st->hrr = 1;
     st->sh_seen = 1;
@@ -882,7 +886,7 @@ static void parse_x509(struct cert_entry *e, const uint8_t *der, size_t len)
 /* The leaf certificate, looked up by its bytes, parsed on a miss. */
 static void parse_leaf(struct tls_state *st, const uint8_t *der, size_t len)
 {
-    struct lf_ev_tls *t = &st->tls;
+    struct lf_ev_tls *t = &st->ev.u.tls;
     struct cert_entry one, *e = NULL;
     st->cert_done = 1;
     for (int i = 0; i < CERT_CACHE && !e; i++)
@@ -1044,22 +1048,20 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
     if (st->emitted || (!st->ch_seen && !st->sh_seen) || !fc->eng)
         return;
     st->emitted = 1;
-    struct lf_event ev;
-    /* lf_event_start's values for the fixed part; the tls member is copied whole below */
-    memset(&ev, 0, offsetof(struct lf_event, u));
-    ev.type = LF_EV_TLS;
-    ev.ts = st->ts ? st->ts : fc->ts;
-    struct lf_ev_tls *t = &st->tls;
-    ev.flow_id = fc->flow_id;
-    ev.client = st->swapped ? fc->server : fc->client;
-    ev.server = st->swapped ? fc->client : fc->server;
+    /* the fixed part is lf_event_start's zeros (tls_state_new) but for these */
+    struct lf_event *ev = &st->ev;
+    ev->type = LF_EV_TLS;
+    ev->ts = st->ts ? st->ts : fc->ts;
+    struct lf_ev_tls *t = &ev->u.tls;
+    ev->flow_id = fc->flow_id;
+    ev->client = st->swapped ? fc->server : fc->client;
+    ev->server = st->swapped ? fc->client : fc->server;
     t->cert_encrypted = is_tls13(st->version) && !st->cert_seen;
     t->decrypting = st->dec && (st->decrypted_any || lf_tlsdec_has_keys(st->dec));
     t->decrypt_failures = st->failures;
-    ev.u.tls = *t;
     if (!st->cert_seen) /* the state never set them */
-        memset((char *)&ev.u.tls + CERT_TEXT_AT, 0, CERT_TEXT_END - CERT_TEXT_AT);
-    lf_emit(fc->eng, &ev);
+        memset((char *)t + CERT_TEXT_AT, 0, CERT_TEXT_END - CERT_TEXT_AT);
+    lf_emit(fc->eng, ev);
     /* the handshake is over: its buffers come back, allocated again only for a
      * later message that spans records (TLS 1.3 KeyUpdate, tickets) */
     for (int i = 0; i < 2; i++) {
@@ -1084,7 +1086,7 @@ static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc)
  * follows a warning; a fatal alert ends the handshake and sends the event. */
 static void on_alert(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, const uint8_t *p, size_t n)
 {
-    struct lf_ev_tls *t = &st->tls;
+    struct lf_ev_tls *t = &st->ev.u.tls;
     struct lf_cur c = lf_cur_make(p, n);
     uint8_t level = lf_cur_u8(&c), desc = lf_cur_u8(&c);
     if (!lf_cur_ok(&c) || st->emitted)
@@ -1105,7 +1107,7 @@ static void inner_flowctx(struct tls_state *st, const struct lf_flowctx *fc)
         st->ifc.client = fc->server;
         st->ifc.server = fc->client;
     }
-    st->ifc.sni = st->tls.sni;
+    st->ifc.sni = st->ev.u.tls.sni;
     st->ifc.decrypted = 1;
 }
 
@@ -1122,7 +1124,7 @@ static void on_plain_appdata(struct tls_state *st, struct lf_flowctx *fc, enum l
     enum lf_dir dir = logical(st, wire_dir);
     if (!st->emitted) {
         if (dir == LF_C2S && n >= sizeof h2_preface - 1 && !memcmp(p, h2_preface, sizeof h2_preface - 1))
-            st->tls.h2 = 1;
+            st->ev.u.tls.h2 = 1;
         emit_event(st, fc);
     }
     if (st->inner_state == INNER_NONE || n == 0)
@@ -1312,8 +1314,8 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
                 st->swapped = dir == LF_S2C;
                 st->ch_seen = 1;
                 st->ts = fc->ts;
-                st->tls.sslv2_hello = 1;
-                st->tls.client_version = ver;
+                st->ev.u.tls.sslv2_hello = 1;
+                st->ev.u.tls.client_version = ver;
             }
             continue;
         }

@@ -309,9 +309,20 @@ static void test_state_reused_clean(void **state)
     conn_end(c);
     /* and again, for a flow that ends after its ClientHello: no certificate text */
     next_flow(c, old);
+    c->fc.flow_id = 9;
     conn_feed(c, LF_C2S, cs.p, CURL_CH_END);
+    lf_time hello_ts = c->fc.ts;
     conn_end(c);
     assert_int_equal(c->nev, 1);
+    /* the event's fixed part is lf_event_start's, with this flow's values */
+    static struct lf_event want;
+    memset(&want, 0xa5, sizeof want);
+    lf_event_start(&want, LF_EV_TLS, hello_ts);
+    want.flow_id = 9;
+    want.client = c->fc.client;
+    want.server = c->fc.server;
+    assert_int_equal(c->ev[0].ts, hello_ts);
+    assert_memory_equal(&c->ev[0], &want, offsetof(struct lf_event, u));
     assert_string_equal(c->ev[0].u.tls.sni, CURL_SNI);
     assert_int_equal(c->ev[0].u.tls.cipher, 0);
     assert_string_equal(c->ev[0].u.tls.cert_subject, "");
