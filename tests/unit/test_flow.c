@@ -111,6 +111,59 @@ static void test_both_ways_and_growth(void **state)
     tab_free(&x);
 }
 
+static struct lf_pkt pkt_of(const char *src, const char *dst, uint8_t proto)
+{
+    struct lf_pkt p;
+    memset(&p, 0, sizeof p);
+    assert_int_equal(lf_addr_parse(src, &p.src), 0);
+    assert_int_equal(lf_addr_parse(dst, &p.dst), 0);
+    p.proto = proto;
+    p.tcp_flags = proto == 6 ? 0x10 : 0;
+    return p;
+}
+
+/* Tuples that share addresses or ports in other orders, the same 5-tuple
+ * over UDP, one host talking to itself, and IPv6 endpoints whose first bytes
+ * are an IPv4 flow's: each is its own flow, found both ways. */
+static void test_lookalike_tuples(void **state)
+{
+    (void)state;
+    static struct tab x;
+    tab_init(&x, 1024);
+    static const char *const tuples[][2] = {
+        {"10.0.0.1:40000", "10.0.0.2:443"}, {"10.0.0.2:40000", "10.0.0.1:443"}, {"10.0.0.9:443", "10.0.0.2:40000"},
+        {"10.0.0.1:40001", "10.0.0.2:443"}, {"10.0.0.1:40000", "10.0.0.3:443"}, {"10.0.0.1:1", "10.0.0.1:2"},
+        {"0.0.0.0:0", "0.0.0.0:1"},         {"[a00:1::]:40000", "[a00:2::]:443"},
+        {"[::ffff:10.0.0.1]:40000", "[::ffff:10.0.0.2]:443"},
+    };
+    const size_t n = sizeof tuples / sizeof tuples[0];
+    struct lf_flow *f[2][sizeof tuples / sizeof tuples[0]];
+    enum lf_dir first[2][sizeof tuples / sizeof tuples[0]], dir;
+    for (int proto = 0; proto < 2; proto++)
+        for (size_t i = 0; i < n; i++) {
+            struct lf_pkt p = pkt_of(tuples[i][0], tuples[i][1], proto ? 17 : 6);
+            f[proto][i] = see(&x, p, 1000, &first[proto][i]);
+            /* the side the rules of flow.h name the client (port 443 is a server's) */
+            assert_true(lf_addr_equal(&f[proto][i]->cli, first[proto][i] == LF_C2S ? &p.src : &p.dst));
+            assert_int_equal(first[proto][i], i == 2 ? LF_S2C : LF_C2S);
+        }
+    assert_int_equal(lf_flowtab_count(x.t), 2 * n);
+    for (int proto = 0; proto < 2; proto++)
+        for (size_t i = 0; i < n; i++) {
+            enum lf_dir d0 = first[proto][i], d1 = d0 == LF_C2S ? LF_S2C : LF_C2S;
+            struct lf_pkt back = pkt_of(tuples[i][1], tuples[i][0], proto ? 17 : 6);
+            assert_ptr_equal(see(&x, back, 2000, &dir), f[proto][i]);
+            assert_int_equal(dir, d1);
+            assert_ptr_equal(see(&x, pkt_of(tuples[i][0], tuples[i][1], proto ? 17 : 6), 3000, &dir), f[proto][i]);
+            assert_int_equal(dir, d0);
+            assert_int_equal(f[proto][i]->pkts[d0], 2);
+            assert_int_equal(f[proto][i]->pkts[d1], 1);
+            assert_int_equal(f[proto][i]->proto, proto ? 17 : 6);
+        }
+    assert_int_equal(lf_flowtab_count(x.t), 2 * n);
+    tab_free(&x);
+}
+
 /* A full table evicts the flow seen least recently, whether or not it was the
  * last one touched before (a flow seen again moves behind the others). */
 static void test_eviction_order(void **state)
@@ -234,6 +287,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_both_ways_and_growth),
+        cmocka_unit_test(test_lookalike_tuples),
         cmocka_unit_test(test_eviction_order),
         cmocka_unit_test(test_expiry_and_reuse),
         cmocka_unit_test(test_closed_flows_found),
