@@ -193,8 +193,8 @@ static void tab_remove(struct tab *tb, struct lf_flow *f)
 }
 
 /* tab_find for an IPv4 packet whose endpoints are the words src and dst. */
-static inline __attribute__((always_inline)) struct lf_flow *tab_find4(const struct tab *tb, uint8_t proto, uint64_t src,
-                                                                      uint64_t dst, uint32_t h, enum lf_dir *dir)
+static inline __attribute__((always_inline)) struct lf_flow *
+tab_find4(const struct tab *tb, uint8_t proto, uint64_t src, uint64_t dst, uint32_t h, enum lf_dir *dir)
 {
     for (struct lf_flow *f = tb->b[h & (tb->n - 1)]; f; f = f->hnext) {
         if (f->hash != h || f->proto != proto || f->cli.family != 4)
