@@ -8,10 +8,15 @@
  *          whole (lengths agree, data inside). Interfaces are learnt from the Interface Description Blocks
  *          as libpcap reads them.
  * Everything else is read by libpcap (lf_capfile_to_libpcap): other blocks, other records, errors, the end.
+ *
+ * A file cut shorter while it is mapped (a ring of tcpdump files reusing it) would raise SIGBUS where its
+ * pages are read: the handler here puts zeroed pages in the window's place from there on and marks it, and
+ * the reader reports the file shrank (lf_capfile_shrank) instead of the process dying.
  */
 #include "lyncflow/capfile.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +50,67 @@ struct iface {
     int in_place;      /* 0: binary or invalid resolution, left to libpcap */
 };
 
+/* The windows mapped now, for the SIGBUS handler: one slot per open capfile. */
+#define WINDOW_SLOTS 4
+static struct slot {
+    volatile uintptr_t lo, hi;   /* the window's addresses, [lo, hi); 0 when none */
+    volatile sig_atomic_t shrank; /* the file ended inside the window while it was read */
+    volatile sig_atomic_t used;
+} slots[WINDOW_SLOTS];
+static uintptr_t page_size;
+static struct sigaction old_bus;
+
+/* SIGBUS: a read past the end of a file cut shorter after it was mapped. In
+ * one of our windows, the rest of the window becomes zeroed pages (the read
+ * is made again and sees zeros) and the slot is marked; elsewhere the signal
+ * goes back to what it was before, and the read faults again into it. */
+static void on_bus(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    uintptr_t a = (uintptr_t)si->si_addr;
+    for (int i = 0; i < WINDOW_SLOTS; i++) {
+        struct slot *w = &slots[i];
+        if (w->used && a >= w->lo && a < w->hi) {
+            uintptr_t from = a & ~(page_size - 1);
+            if (mmap((void *)from, w->hi - from, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+                MAP_FAILED)
+                break;
+            w->shrank = 1;
+            return;
+        }
+    }
+    sigaction(SIGBUS, &old_bus, NULL);
+}
+
+/* A slot for a new capfile, with the handler installed unless it is already
+ * (what was there before is kept to pass other faults on): -1 when none is
+ * free (then a file cut shorter under us is not caught). */
+static int take_slot(void)
+{
+    struct sigaction now;
+    if (sigaction(SIGBUS, NULL, &now) != 0)
+        return -1;
+    if (!(now.sa_flags & SA_SIGINFO) || now.sa_sigaction != on_bus) {
+        page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_bus;
+        sa.sa_flags = SA_SIGINFO;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGBUS, &sa, &old_bus) != 0)
+            return -1;
+    }
+    for (int i = 0; i < WINDOW_SLOTS; i++)
+        if (!slots[i].used) {
+            slots[i] = (struct slot){.lo = 0, .hi = 0, .shrank = 0, .used = 1};
+            return i;
+        }
+    return -1;
+}
+
 struct lf_capfile {
+    int slot;             /* in slots[], or -1 */
     int fd;
     int mapped;           /* reading through windows */
     uint64_t consumed;    /* bytes handed to the stream */
@@ -64,6 +129,8 @@ struct lf_capfile {
 
 static void unmap_window(struct lf_capfile *f)
 {
+    if (f->slot >= 0)
+        slots[f->slot].hi = slots[f->slot].lo = 0;
     if (f->win)
         munmap((void *)f->win, f->win_len);
     f->win = NULL;
@@ -96,6 +163,10 @@ static int map_window(struct lf_capfile *f, uint64_t from, uint64_t need)
     f->win = m;
     f->win_at = at;
     f->win_len = (size_t)len;
+    if (f->slot >= 0) {
+        slots[f->slot].lo = (uintptr_t)m;
+        slots[f->slot].hi = (uintptr_t)m + (uintptr_t)len;
+    }
     return 1;
 }
 
@@ -146,6 +217,8 @@ static int src_close(void *cookie)
 {
     struct lf_capfile *f = cookie;
     unmap_window(f);
+    if (f->slot >= 0)
+        slots[f->slot].used = 0;
     if (f->fd != STDIN_FILENO)
         close(f->fd);
     free(f->ifs);
@@ -159,10 +232,13 @@ struct lf_capfile *lf_capfile_open(int fd, FILE **fp)
     f->fd = fd;
     struct stat st;
     f->mapped = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) == 0;
+    f->slot = f->mapped ? take_slot() : -1;
     cookie_io_functions_t io = {.read = src_read, .seek = src_seek, .close = src_close};
     f->fp = fopencookie(f, "r", io);
     if (!f->fp) {
         int e = errno;
+        if (f->slot >= 0)
+            slots[f->slot].used = 0;
         free(f);
         errno = e;
         return NULL;
@@ -449,6 +525,8 @@ void lf_capfile_from_libpcap(struct lf_capfile *f)
 
 int lf_capfile_direct(const struct lf_capfile *f) { return f->direct; }
 
+int lf_capfile_shrank(const struct lf_capfile *f) { return f->slot >= 0 && slots[f->slot].shrank; }
+
 struct lf_capfile *lf_capfile_open_view(int fd)
 {
     struct stat st;
@@ -457,6 +535,7 @@ struct lf_capfile *lf_capfile_open_view(int fd)
     struct lf_capfile *f = lf_xcalloc(1, sizeof *f);
     f->fd = fd;
     f->mapped = 1;
+    f->slot = take_slot();
     return f;
 }
 

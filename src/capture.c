@@ -180,11 +180,21 @@ static int next_ex(struct lf_capture *c, struct pcap_pkthdr **h, const u_char **
     return r;
 }
 
+/* A file's reading stopped by msg: where, and after how many packets. */
+static enum lf_next file_error(const struct lf_capture *c, const char *msg, char *err, size_t errsize)
+{
+    snprintf(err, errsize, "%s: %s, at byte offset %llu after %llu packets", c->name, msg,
+             (unsigned long long)c->offset, (unsigned long long)c->packets);
+    return LF_NEXT_ERROR;
+}
+
 enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **data, size_t *caplen, size_t *wirelen,
                              char *err, size_t errsize)
 {
     if (c->stop)
         return LF_NEXT_END;
+    if (c->file && lf_capfile_shrank(c->file))
+        return file_error(c, "the file was cut shorter while it was read", err, errsize);
     if (c->draining) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -222,6 +232,8 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
     }
     if (r == 0 && c->draining)
         return LF_NEXT_END;
+    if (r != 1 && c->file && lf_capfile_shrank(c->file))
+        return file_error(c, "the file was cut shorter while it was read", err, errsize);
     if (r == 1) {
         /* pcap headers hold unsigned 32-bit seconds, which libpcap may hand over
          * sign-extended (2038 to 2106 as negative); other times before 1970 or after
@@ -254,12 +266,11 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
     char msg[PCAP_ERRBUF_SIZE];
     lf_strlcpy(msg, pcap_geterr(c->p), sizeof msg);
     one_line(msg);
-    if (c->live)
+    if (c->live) {
         snprintf(err, errsize, "%s: %s", c->name, msg);
-    else
-        snprintf(err, errsize, "%s: %s, at byte offset %llu after %llu packets", c->name, msg,
-                 (unsigned long long)c->offset, (unsigned long long)c->packets);
-    return LF_NEXT_ERROR;
+        return LF_NEXT_ERROR;
+    }
+    return file_error(c, msg, err, errsize);
 }
 
 void lf_capture_drain(struct lf_capture *c)

@@ -502,6 +502,11 @@ int lf_keystore_load_pcapng_secrets(struct lf_keystore *ks, const char *path, ch
     int le = 1;
     for (;;) {
         struct lf_cur h;
+        if (lf_capfile_shrank(f)) {
+            lf_warn("%s: the file was cut shorter while its secrets were read, at offset %llu", path,
+                    (unsigned long long)off);
+            break;
+        }
         if (off >= size)
             break;
         if (!lf_capfile_view(f, off, 8, &h)) {

@@ -9,7 +9,9 @@
  * short, another byte order, an unusual time stamp resolution) is left to
  * libpcap, whose stream is first moved to it (lf_capfile_to_libpcap).
  * lf_capfile_from_libpcap then resumes reading in place after what it read.
- * Only the capture thread uses a capfile.
+ * Only one thread at a time uses capfiles. The first capfile installs a
+ * SIGBUS handler that turns a read past the end of a file cut shorter under
+ * us into zeros and a mark (lf_capfile_shrank).
  */
 #ifndef LYNCFLOW_CAPFILE_H
 #define LYNCFLOW_CAPFILE_H
@@ -40,6 +42,10 @@ void lf_capfile_from_libpcap(struct lf_capfile *f);
 int lf_capfile_direct(const struct lf_capfile *f);
 /* File offset of the next record: in place, or where libpcap's stream is. */
 uint64_t lf_capfile_offset(const struct lf_capfile *f);
+/* Whether the file was cut shorter while it was mapped and read: the bytes
+ * read since, past its new end, were zeros. Nothing read from it since can
+ * be trusted; the reader stops with a message. */
+int lf_capfile_shrank(const struct lf_capfile *f);
 
 /* A view of a regular file's bytes alone (no stream), for a pass of its own
  * over the file: NULL when fd is not a regular file. The view owns fd. */
