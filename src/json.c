@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -40,9 +41,30 @@ static const char digits2[] = "0001020304050607080910111213141516171819202122232
                               "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                               "8081828384858687888990919293949596979899";
 
+/* The same for v below 2^32, in 32-bit arithmetic. */
+JW_INLINE char *dec32_at(char *end, uint32_t v)
+{
+    char *p = end;
+    while (v >= 100) {
+        uint32_t d = v % 100;
+        v /= 100;
+        p -= 2;
+        memcpy(p, digits2 + 2 * d, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, digits2 + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    return p;
+}
+
 /* Decimal digits of v, written backwards ending before end; returns where they start. */
 JW_INLINE char *dec_at(char *end, unsigned long long v)
 {
+    if (v <= UINT32_MAX)
+        return dec32_at(end, (uint32_t)v);
     char *p = end;
     while (v >= 100) {
         unsigned d = (unsigned)(v % 100);
@@ -125,6 +147,10 @@ static void jw_escaped(struct jw *w, const char *v, size_t plain);
 /* A quoted, escaped string value; v may be read up to v[bound - 1] to find its end (its field's size). */
 static void jw_valn(struct jw *w, const char *v, size_t bound)
 {
+    if (!v[0]) { /* most optional text is empty */
+        jw_raw(w, "\"\"", 2);
+        return;
+    }
     size_t n = first_special((const unsigned char *)v, bound);
     if (n == bound || v[n]) {
         jw_escaped(w, v, n);
@@ -247,16 +273,29 @@ static void jw_addr(struct jw *w, const char *k, const struct lf_addr *a)
     size_t n;
     jw_key(w, k);
     if (a->family == 4) {
-        char *p = buf + sizeof buf;
-        *--p = '"';
-        p = dec_at(p, a->port);
-        for (int i = 3; i >= 0; i--) {
-            *--p = i == 3 ? ':' : '.';
-            p = dec_at(p, a->ip[i]);
+        char *p = buf;
+        *p++ = '"';
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a->ip[i];
+            if (v >= 100) {
+                *p++ = (char)('0' + v / 100);
+                memcpy(p, digits2 + 2 * (v % 100), 2);
+                p += 2;
+            } else if (v >= 10) {
+                memcpy(p, digits2 + 2 * v, 2);
+                p += 2;
+            } else {
+                *p++ = (char)('0' + v);
+            }
+            *p++ = i < 3 ? '.' : ':';
         }
-        *--p = '"';
-        n = (size_t)(buf + sizeof buf - p);
-        jw_raw(w, p, n);
+        char d[8];
+        const char *q = dec32_at(d + sizeof d, a->port);
+        n = (size_t)(d + sizeof d - q);
+        memcpy(p, q, n);
+        p += n;
+        *p++ = '"';
+        jw_raw(w, buf, (size_t)(p - buf));
         return;
     }
     lf_addr_format(a, buf + 1, sizeof buf - 2);
@@ -498,26 +537,44 @@ int lf_event_to_json(const struct lf_event *ev, char *buf, size_t size)
     return (int)w.len;
 }
 
+#define EVENT_MAX 16384 /* an event's line, its newline included, is shorter */
+#define FLUSH_AT 8192   /* lines gathered before they go to the FILE; a terminal gets each at once */
+
+/* Lines are gathered in buf and handed to the FILE a few kilobytes at a time:
+ * an fwrite per event cost more than formatting a flow event. */
 struct json_sink {
     struct lf_sink sink;
     FILE *out;
     int owned;
-    char buf[16384];
+    int each;   /* out is a terminal: every line goes out as it is made */
+    size_t len; /* bytes gathered in buf */
+    char buf[FLUSH_AT + EVENT_MAX];
 };
+
+static void json_flush(struct json_sink *s)
+{
+    if (s->len)
+        fwrite(s->buf, 1, s->len, s->out);
+    s->len = 0;
+}
 
 static void json_event(void *ctx, const struct lf_event *ev)
 {
     struct json_sink *s = ctx;
-    int n = lf_event_to_json(ev, s->buf, sizeof s->buf - 1);
+    char *line = s->buf + s->len; /* len < FLUSH_AT: EVENT_MAX bytes are free */
+    int n = lf_event_to_json(ev, line, EVENT_MAX - 1);
     if (n < 0)
         return;
-    s->buf[n] = '\n';
-    fwrite(s->buf, 1, (size_t)n + 1, s->out);
+    line[n] = '\n';
+    s->len += (size_t)n + 1;
+    if (s->each || s->len >= FLUSH_AT)
+        json_flush(s);
 }
 
 static void json_finish(void *ctx)
 {
     struct json_sink *s = ctx;
+    json_flush(s);
     fflush(s->out);
 }
 
@@ -535,6 +592,7 @@ struct lf_sink *lf_json_sink_new(const char *path, char *err, size_t errsize)
         }
         s->owned = 1;
     }
+    s->each = isatty(fileno(s->out));
     s->sink.event = json_event;
     s->sink.finish = json_finish;
     s->sink.ctx = s;
@@ -546,6 +604,7 @@ void lf_json_sink_free(struct lf_sink *sink)
     if (!sink)
         return;
     struct json_sink *s = sink->ctx;
+    json_flush(s);
     if (s->owned)
         fclose(s->out);
     else

@@ -58,42 +58,52 @@ struct tb {
     size_t len, cap;
 };
 
-static void tb_reserve(struct tb *b, size_t n)
+#define TB_INLINE static inline __attribute__((always_inline))
+
+static void tb_grow(struct tb *b, size_t n)
 {
-    if (b->len + n <= b->cap)
-        return;
     while (b->len + n > b->cap)
         b->cap = b->cap ? b->cap * 2 : 4096;
     b->buf = lf_xrealloc(b->buf, b->cap);
 }
 
-static void tb_mem(struct tb *b, const char *s, size_t n)
+TB_INLINE void tb_mem(struct tb *b, const char *s, size_t n)
 {
-    tb_reserve(b, n);
+    if (b->len + n > b->cap)
+        tb_grow(b, n);
     memcpy(b->buf + b->len, s, n);
     b->len += n;
 }
 
-static void tb_str(struct tb *b, const char *s) { tb_mem(b, s, strlen(s)); }
+/* Inlined, so that a literal's length is known when compiling. */
+TB_INLINE void tb_str(struct tb *b, const char *s) { tb_mem(b, s, strlen(s)); }
 
-static void tb_chars(struct tb *b, char c, size_t n)
+TB_INLINE void tb_char(struct tb *b, char c)
 {
-    tb_reserve(b, n);
-    memset(b->buf + b->len, c, n);
-    b->len += n;
+    if (b->len + 1 > b->cap)
+        tb_grow(b, 1);
+    b->buf[b->len++] = c;
+}
+
+static void tb_spaces(struct tb *b, size_t n)
+{
+    static const char sp[] = "                                                                ";
+    for (; n > sizeof sp - 1; n -= sizeof sp - 1)
+        tb_mem(b, sp, sizeof sp - 1);
+    tb_mem(b, sp, n);
 }
 
 /* "%-<width>s" (left: 1) or "%<width>s" (left: 0) of the n bytes at s. */
-static void tb_padn(struct tb *b, const char *s, size_t n, size_t width, int left)
+TB_INLINE void tb_padn(struct tb *b, const char *s, size_t n, size_t width, int left)
 {
     if (!left && n < width)
-        tb_chars(b, ' ', width - n);
+        tb_spaces(b, width - n);
     tb_mem(b, s, n);
     if (left && n < width)
-        tb_chars(b, ' ', width - n);
+        tb_spaces(b, width - n);
 }
 
-static void tb_pad(struct tb *b, const char *s, size_t width, int left) { tb_padn(b, s, strlen(s), width, left); }
+TB_INLINE void tb_pad(struct tb *b, const char *s, size_t width, int left) { tb_padn(b, s, strlen(s), width, left); }
 
 /* The decimal digits of v at the end of out[20]; returns where they start. */
 static char *dec(char out[20], uint64_t v)
@@ -279,7 +289,7 @@ static void write_signin(FILE *out, struct tb *b, const struct lf_signin *si, in
     tb_str(b, si->user[0] ? si->user : "-");
     tb_str(b, ", agent ");
     tb_str(b, si->agent[0] ? si->agent : "-");
-    tb_str(b, "\n");
+    tb_char(b, '\n');
     if (si->verdict == LF_VERDICT_FAILED) {
         tb_str(b, "  verdict failed at step ");
         tb_u64(b, si->failed_step);
@@ -337,11 +347,11 @@ static void write_signin(FILE *out, struct tb *b, const struct lf_signin *si, in
         status_text(s, st, sizeof st);
         duration(s->duration_us, d, sizeof d);
         /* "%c %3u %9s  %-15s  %-34s  %-58s  %-28s %8s" */
-        tb_chars(b, s->failed && !s->recovered ? '!' : ' ', 1);
-        tb_chars(b, ' ', 1);
+        tb_char(b, s->failed && !s->recovered ? '!' : ' ');
+        tb_char(b, ' ');
         const char *nb = dec(num, i + 1);
         tb_padn(b, nb, (size_t)(num + sizeof num - nb), 3, 0);
-        tb_chars(b, ' ', 1);
+        tb_char(b, ' ');
         tb_pad(b, off, 9, 0);
         tb_str(b, "  ");
         tb_pad(b, ip[0] ? ip : "-", 15, 1);
@@ -351,7 +361,7 @@ static void write_signin(FILE *out, struct tb *b, const struct lf_signin *si, in
         tb_pad(b, req, 58, 1);
         tb_str(b, "  ");
         tb_pad(b, st, 28, 1);
-        tb_chars(b, ' ', 1);
+        tb_char(b, ' ');
         tb_pad(b, d, 8, 0);
         if (s->failed) {
             tb_str(b, s->recovered ? "  failed, retried: " : "  FAILED: ");
@@ -363,7 +373,7 @@ static void write_signin(FILE *out, struct tb *b, const struct lf_signin *si, in
                       : s->ts > last + 1000000 ? "after the capture"
                                                : "not in the capture");
         }
-        tb_str(b, "\n");
+        tb_char(b, '\n');
     }
     fwrite(b->buf, 1, b->len, out);
 }

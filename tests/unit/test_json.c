@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -209,6 +210,99 @@ static void test_addresses(void **state)
     assert_non_null(strstr(buf, "\"client\":\"\",\"server\":\"\","));
 }
 
+/* Random IPv4 endpoints and times: the JSON text is lf_addr_format's and "%lld.%06lld" seconds. */
+static void test_addresses_random(void **state)
+{
+    (void)state;
+    uint64_t r = 0x853c49e6748fea9bULL;
+    char buf[8192], want[256], fmt[64];
+    for (int i = 0; i < 5000; i++) {
+        struct lf_event ev;
+        lf_event_init(&ev, LF_EV_FLOW, 0);
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        ev.client.family = ev.server.family = 4;
+        for (int k = 0; k < 4; k++) {
+            ev.client.ip[k] = (uint8_t)(r >> (8 * k));
+            ev.server.ip[k] = (uint8_t)((r >> (8 * k + 32)) % (k % 2 ? 10 : 100));
+        }
+        ev.client.port = (uint16_t)(r >> 17);
+        ev.server.port = (uint16_t)(r % 10);
+        ev.ts = (lf_time)(r % 5000000000000000ULL);
+        ev.u.flow.end = (lf_time)(r >> 3);
+        assert_true(lf_event_to_json(&ev, buf, sizeof buf) > 0);
+        snprintf(want, sizeof want, "\"ts\":%lld.%06lld,\"end\":%lld.%06lld,", (long long)(ev.ts / 1000000),
+                 (long long)(ev.ts % 1000000), (long long)(ev.u.flow.end / 1000000),
+                 (long long)(ev.u.flow.end % 1000000));
+        assert_non_null(strstr(buf, want));
+        snprintf(want, sizeof want, "\"client\":\"%s\",", lf_addr_format(&ev.client, fmt, sizeof fmt));
+        assert_non_null(strstr(buf, want));
+        snprintf(want, sizeof want, "\"server\":\"%s\",", lf_addr_format(&ev.server, fmt, sizeof fmt));
+        assert_non_null(strstr(buf, want));
+    }
+}
+
+/* The sink's file: every event's line in order, across many of its buffer's flushes, an event too long
+ * for a line left out, and everything written by the time the sink finishes. */
+static void test_sink_lines(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_json_sinkXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[256];
+    struct lf_sink *sink = lf_json_sink_new(path, err, sizeof err);
+    assert_non_null(sink);
+    size_t cap = 1 << 22, n = 0;
+    char *want = malloc(cap), line[30000];
+    int dropped = 0;
+    for (int i = 0; i < 3000; i++) {
+        struct lf_event ev;
+        lf_event_init(&ev, i % 500 == 7 ? LF_EV_HTTP : LF_EV_FINDING, 1700000000000000LL + i);
+        if (ev.type == LF_EV_HTTP) { /* control bytes, escaped six times as long: longer than any line */
+            struct lf_ev_http *h = &ev.u.http;
+            char *f[] = {h->sni, h->host, h->uri, h->user_agent, h->location, h->server_fqdn, h->ms_diagnostics,
+                         h->www_authenticate, h->content_type, h->user};
+            size_t z[] = {sizeof h->sni, sizeof h->host, sizeof h->uri, sizeof h->user_agent, sizeof h->location,
+                          sizeof h->server_fqdn, sizeof h->ms_diagnostics, sizeof h->www_authenticate,
+                          sizeof h->content_type, sizeof h->user};
+            for (size_t k = 0; k < sizeof z / sizeof z[0]; k++)
+                memset(f[k], 1, z[k] - 1);
+        } else {
+            snprintf(ev.u.finding.code, sizeof ev.u.finding.code, "code-%d", i);
+            memset(ev.u.finding.message, 'm', (size_t)(i * 7 % 1000));
+        }
+        int k = lf_event_to_json(&ev, line, sizeof line);
+        assert_true(k > 0 || ev.type == LF_EV_HTTP);
+        if (k < 0)
+            k = 1 << 20;
+        if (ev.type == LF_EV_HTTP)
+            dropped++;
+        if (k < 16383) {
+            memcpy(want + n, line, (size_t)k);
+            n += (size_t)k;
+            want[n++] = '\n';
+        }
+        sink->event(sink->ctx, &ev);
+    }
+    sink->finish(sink->ctx);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *got = malloc(cap);
+    size_t m = fread(got, 1, cap, f);
+    fclose(f);
+    assert_true(n > 100000);
+    assert_int_equal(dropped, 6);
+    want[n] = 0;
+    assert_null(strstr(want, "\\u0001")); /* nothing of the long ones */
+    assert_int_equal(m, n);
+    assert_memory_equal(got, want, n);
+    lf_json_sink_free(sink);
+    unlink(path);
+    free(got);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +311,8 @@ int main(void)
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_bound),
         cmocka_unit_test(test_addresses),
+        cmocka_unit_test(test_addresses_random),
+        cmocka_unit_test(test_sink_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
