@@ -63,7 +63,7 @@ struct http_req {
 
 struct http_state {
     struct http_dir d[2];
-    struct http_req *q; /* ring of pending requests, oldest at qhead */
+    struct http_req *q; /* ring of pending requests, oldest at qhead; qcap slots, a power of two */
     size_t qcap, qhead, qlen;
     uint64_t next_seq;
     uint64_t resp_bytes; /* bytes of the response being parsed, interim ones included */
@@ -166,7 +166,7 @@ static enum lf_probe http_probe(const uint8_t *data, size_t len, enum lf_dir dir
 
 static struct http_req *req_at(struct http_state *st, size_t i)
 {
-    return &st->q[(st->qhead + i) % st->qcap];
+    return &st->q[(st->qhead + i) & (st->qcap - 1)]; /* qcap is a power of two */
 }
 
 static struct http_req *req_head(struct http_state *st)
@@ -199,7 +199,7 @@ static void req_emit_head(struct http_state *st, struct lf_flowctx *fc)
     h->decrypted = fc->decrypted;
     LF_SET(h->source, "pcap");
     lf_emit(fc->eng, ev);
-    st->qhead = (st->qhead + 1) % st->qcap;
+    st->qhead = (st->qhead + 1) & (st->qcap - 1);
     st->qlen--;
 }
 

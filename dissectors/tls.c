@@ -647,9 +647,21 @@ static int join_field(char *field, size_t size, const uint8_t *s, size_t n)
         return 0;
     if (used)
         field[used++] = ',';
-    for (size_t i = 0; i < n; i++)
-        field[used + i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != ',') ? (char)s[i] : '?';
-    field[used + n] = 0;
+    char *o = field + used;
+    size_t i = 0;
+    /* eight bytes at a time while none is below 0x20, above 0x7e or a ',' */
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, comma;
+        memcpy(&w, s + i, 8);
+        comma = w ^ (ones * ',');
+        if ((((w - ones * 0x20) & ~w) | ((w + ones * (0x7f - 0x7e)) | w) | ((comma - ones) & ~comma)) & high)
+            break;
+        memcpy(o + i, &w, 8);
+    }
+    for (; i < n; i++)
+        o[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != ',') ? (char)s[i] : '?';
+    o[n] = 0;
     return 1;
 }
 
@@ -661,7 +673,8 @@ static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc
 {
     struct ch_view v;
     memset(&v, 0, sizeof v);
-    char sni[sizeof st->ev.u.tls.sni] = "", alpn[sizeof st->ev.u.tls.alpn] = "";
+    char sni[sizeof st->ev.u.tls.sni], alpn[sizeof st->ev.u.tls.alpn];
+    sni[0] = alpn[0] = 0; /* strings: join_field and LF_SET read up to the NUL */
     int ech = 0, broken = 0;
 
     v.legacy_version = lf_cur_u16(&m);
@@ -1078,7 +1091,7 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
  * server has answered (before that it is 0-RTT data). */
 static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc)
 {
-    if (st->server_spoke)
+    if (st->server_spoke && !st->emitted) /* every record of the connection comes here: no call once emitted */
         emit_event(st, fc);
 }
 

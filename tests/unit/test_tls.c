@@ -793,6 +793,38 @@ static void test_ja4_alpn_chars(void **state)
     }
 }
 
+/* Names joined into the event's fields keep printable ASCII but ',' and show
+ * '?' for the rest, wherever in a name (the copy goes eight bytes at a time). */
+static void test_joined_names_sanitized(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *want;
+    } cases[] = {
+        {"0123456789abcdef", "0123456789abcdef"},
+        {"abcdefgh,jklmnopq\x01stuvwxyz\x7f\x80", "abcdefgh?jklmnopq?stuvwxyz??"},
+        {"~ !\x1f", "~ !?"},
+        {"\xff" "bcdefghijklmnop", "?bcdefghijklmnop"},
+        {"abcdefg" "\x7e" "ijklmno" "\x20", "abcdefg~ijklmno "},
+        {"abcdefghijklmno" "\x2c", "abcdefghijklmno?"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct bld b;
+        build_ch_alpn(&b, 0, 0, cases[i].name, strlen(cases[i].name));
+        struct conn *c = conn_new();
+        conn_feed(c, LF_C2S, b.b, b.n);
+        conn_end(c);
+        assert_int_equal(c->nev, 1);
+        char want[128];
+        snprintf(want, sizeof want, "%s,http/1.1", cases[i].want);
+        if (strcmp(c->ev[0].u.tls.alpn, want) != 0)
+            fail_msg("case %zu: alpn \"%s\", want \"%s\"", i, c->ev[0].u.tls.alpn, want);
+        assert_string_equal(c->ev[0].u.tls.sni, "feweb.contoso.com");
+        conn_free(c);
+    }
+}
+
 static void test_ja4_spec_vector(void **state)
 {
     (void)state;
@@ -1218,6 +1250,7 @@ int main(void)
         cmocka_unit_test(test_ja4_spec_vector),
         cmocka_unit_test(test_fingerprint_shapes),
         cmocka_unit_test(test_ja4_alpn_chars),
+        cmocka_unit_test(test_joined_names_sanitized),
         cmocka_unit_test(test_hello_retry_request),
         cmocka_unit_test(test_ech_present),
         cmocka_unit_test(test_certificate_multi_san),
