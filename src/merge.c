@@ -3,7 +3,10 @@
  * Events wait in slot pools, one per event type, each slot holding the
  * event's fixed part and its own union member only (a flow event takes 296
  * bytes, not the whole struct); the heap orders small (ts, seq, pool, slot)
- * entries, so reordering moves 24 bytes, not whole events. A held event goes
+ * entries, so reordering moves 24 bytes, not whole events. Most events come
+ * in order (no older than the last one queued): those wait in a queue, in
+ * arrival order, and only the others go through the heap; the next out is
+ * the smaller of the queue's head and the heap's top. A held event goes
  * out from its slot, which is free again once the callback returns; a late
  * one from a buffer of its own type.
  */
@@ -46,6 +49,8 @@ struct lf_merge {
     lf_time window;
     struct entry *heap;
     size_t n, cap;
+    struct entry *q;        /* ring of qcap (a power of 2): qlen entries from qhead, in (ts, seq) order */
+    size_t qhead, qlen, qcap;
     struct pool pools[NPOOLS];
     struct lf_event out_ev[NPOOLS]; /* late events handed out: one per pool, so that the bytes past an event's
                                        own part are always zero */
@@ -97,16 +102,31 @@ static uint32_t pool_get(struct pool *p)
 
 static void heap_push(struct lf_merge *m, const struct lf_event *ev, lf_time key)
 {
-    if (m->n == m->cap) {
-        m->cap = m->cap ? m->cap * 2 : 64;
-        m->heap = lf_xrealloc(m->heap, m->cap * sizeof *m->heap);
-    }
     uint8_t pi = ev->type < NPOOLS ? ev->type : 0;
     struct pool *p = &m->pools[pi];
     uint32_t slot = pool_get(p);
     memcpy(p->mem + (size_t)slot * p->size, ev, lf_event_size(ev->type));
-    size_t i = m->n++;
     struct entry e = {key, m->nextseq++, slot, pi};
+    /* no older than the queue's newest: after it, as seq only grows */
+    if (m->qlen == 0 || key >= m->q[(m->qhead + m->qlen - 1) & (m->qcap - 1)].ts) {
+        if (m->qlen == m->qcap) {
+            size_t old = m->qcap;
+            m->qcap = old ? old * 2 : 64;
+            m->q = lf_xrealloc(m->q, m->qcap * sizeof *m->q);
+            /* the entries that wrapped around move up past the old end */
+            for (size_t i = 0; i < m->qhead; i++)
+                m->q[old + i] = m->q[i];
+            if (!old)
+                m->qhead = 0;
+        }
+        m->q[(m->qhead + m->qlen++) & (m->qcap - 1)] = e;
+        return;
+    }
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->heap = lf_xrealloc(m->heap, m->cap * sizeof *m->heap);
+    }
+    size_t i = m->n++;
     while (i > 0 && before(&e, &m->heap[(i - 1) / 2])) {
         m->heap[i] = m->heap[(i - 1) / 2];
         i = (i - 1) / 2;
@@ -114,24 +134,36 @@ static void heap_push(struct lf_merge *m, const struct lf_event *ev, lf_time key
     m->heap[i] = e;
 }
 
+/* The held event that goes out next, NULL when none is held. */
+static const struct entry *held_top(const struct lf_merge *m)
+{
+    const struct entry *h = m->n ? &m->heap[0] : NULL, *q = m->qlen ? &m->q[m->qhead] : NULL;
+    return !q ? h : !h ? q : before(q, h) ? q : h;
+}
+
 static void heap_pop_out(struct lf_merge *m)
 {
-    struct entry top = m->heap[0];
-    struct entry last = m->heap[--m->n];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, s = l;
-        if (l >= m->n)
-            break;
-        if (r < m->n && before(&m->heap[r], &m->heap[l]))
-            s = r;
-        if (!before(&m->heap[s], &last))
-            break;
-        m->heap[i] = m->heap[s];
-        i = s;
+    struct entry top = *held_top(m);
+    if (m->qlen && m->q[m->qhead].seq == top.seq) {
+        m->qhead = (m->qhead + 1) & (m->qcap - 1);
+        m->qlen--;
+    } else {
+        struct entry last = m->heap[--m->n];
+        size_t i = 0;
+        for (;;) {
+            size_t l = 2 * i + 1, r = l + 1, s = l;
+            if (l >= m->n)
+                break;
+            if (r < m->n && before(&m->heap[r], &m->heap[l]))
+                s = r;
+            if (!before(&m->heap[s], &last))
+                break;
+            m->heap[i] = m->heap[s];
+            i = s;
+        }
+        if (m->n)
+            m->heap[i] = last;
     }
-    if (m->n)
-        m->heap[i] = last;
     struct pool *p = &m->pools[top.pool];
     m->out(m->out_ctx, (struct lf_event *)(void *)(p->mem + (size_t)top.slot * p->size));
     p->freelist[p->nfree++] = top.slot;
@@ -163,12 +195,13 @@ static void release(struct lf_merge *m, lf_time limit)
             if (s->has && s->key <= limit && (!best || s->key < best->key))
                 best = s;
         }
-        if (best && (m->n == 0 || best->key < m->heap[0].ts)) {
+        const struct entry *top = held_top(m);
+        if (best && (!top || best->key < top->ts)) {
             best->has = 0;
             m->out(m->out_ctx, &best->pending);
             continue;
         }
-        if (m->n && m->heap[0].ts <= limit) {
+        if (top && top->ts <= limit) {
             heap_pop_out(m);
             continue;
         }
@@ -200,7 +233,7 @@ void lf_merge_advance(struct lf_merge *m, lf_time now) { release(m, now - m->win
 void lf_merge_finish(struct lf_merge *m)
 {
     release(m, INT64_MAX);
-    while (m->n)
+    while (m->n || m->qlen)
         heap_pop_out(m);
 }
 
@@ -209,6 +242,7 @@ void lf_merge_free(struct lf_merge *m)
     if (!m)
         return;
     free(m->heap);
+    free(m->q);
     for (int i = 0; i < NPOOLS; i++) {
         free(m->pools[i].mem);
         free(m->pools[i].freelist);

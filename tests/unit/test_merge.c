@@ -93,10 +93,97 @@ static void test_mixed_types_come_out_clean(void **state)
     free(s);
 }
 
+/* What came out, for the order test: ts and push number. */
+struct order {
+    size_t n;
+    lf_time ts[20000];
+    uint64_t num[20000];
+};
+
+static void collect_order(void *ctx, struct lf_event *ev)
+{
+    struct order *o = ctx;
+    assert_true(o->n < 20000);
+    o->ts[o->n] = ev->ts;
+    o->num[o->n] = ev->u.flow.c2s_packets;
+    o->n++;
+}
+
+/* Mostly in time order, with ties, some older events and some late ones, while the window moves: the
+ * events come out as a stable sort on ts would put them (late ones at once), whichever way each was held. */
+static void test_order_is_stable_sort(void **state)
+{
+    (void)state;
+    struct order *o = calloc(1, sizeof *o);
+    struct lf_merge *m = lf_merge_new(collect_order, o, WINDOW);
+    uint64_t r = 0x1234567887654321ULL;
+    lf_time clock = 10000000, released = INT64_MIN;
+    size_t n = 0;
+    static lf_time want_ts[20000];
+    static uint64_t want_num[20000];
+    /* the reference: held (ts, num) pairs, and what has gone out */
+    static lf_time held_ts[20000];
+    static uint64_t held_num[20000];
+    size_t nheld = 0, nwant = 0;
+    for (int i = 0; i < 15000; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        lf_time ts;
+        switch (r % 16) {
+        case 0: ts = clock - (lf_time)(r >> 8) % 1500000; break;  /* older, still in the window */
+        case 1: ts = clock - 3000000 - (lf_time)(r >> 8) % 1000; break; /* late */
+        case 2: case 3: ts = clock; break;                          /* a tie */
+        case 4: ts = clock - 1; break;                              /* just older */
+        default: clock += (lf_time)(r >> 8) % 3000; ts = clock; break;
+        }
+        struct lf_event ev;
+        lf_event_init(&ev, LF_EV_FLOW, ts);
+        ev.u.flow.c2s_packets = ++n;
+        lf_merge_push(m, &ev);
+        if (ts <= released) {
+            want_ts[nwant] = ts;
+            want_num[nwant++] = n;
+        } else {
+            held_ts[nheld] = ts;
+            held_num[nheld++] = n;
+        }
+        if (r % 7 == 0 || i == 14999) {
+            lf_time limit = i == 14999 ? INT64_MAX : clock - WINDOW;
+            if (i == 14999)
+                lf_merge_finish(m);
+            else
+                lf_merge_advance(m, clock);
+            /* out: the held ones with ts <= limit, by (ts, num) */
+            for (;;) {
+                size_t best = nheld;
+                for (size_t k = 0; k < nheld; k++)
+                    if (held_ts[k] <= limit && (best == nheld || held_ts[k] < held_ts[best] ||
+                                                (held_ts[k] == held_ts[best] && held_num[k] < held_num[best])))
+                        best = k;
+                if (best == nheld)
+                    break;
+                want_ts[nwant] = held_ts[best];
+                want_num[nwant++] = held_num[best];
+                held_ts[best] = held_ts[--nheld];
+                held_num[best] = held_num[nheld];
+            }
+            if (limit > released)
+                released = limit;
+        }
+    }
+    assert_int_equal(nheld, 0);
+    assert_int_equal(o->n, n);
+    assert_int_equal(nwant, n);
+    assert_memory_equal(o->num, want_num, n * sizeof want_num[0]);
+    assert_memory_equal(o->ts, want_ts, n * sizeof want_ts[0]);
+    lf_merge_free(m);
+    free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mixed_types_come_out_clean),
+        cmocka_unit_test(test_order_is_stable_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
