@@ -314,6 +314,8 @@ static void sync_stats(struct engine_impl *im)
  * become gaps, a pending probe decides, on_end runs, the state is freed. */
 static void finish_dissection(struct engine_impl *im, struct lf_flow *f)
 {
+    if (f->dis_state == LF_DSTATE_NONE)
+        return; /* done before (leave gave the buffers back, tcp_payload or this the streams' chunks) */
     struct lf_flow *saved = im->cur;
     im->cur = f;
     if (f->proto == 6 && f->dis_state != LF_DSTATE_NONE) {
