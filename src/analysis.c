@@ -1899,8 +1899,8 @@ static void release_one(struct lf_analysis *an)
             if (!an->configured && p->name[0]) {
                 struct lf_topo_listener *tl = &an->topo.listeners[p->listener];
                 int have = 0;
-                for (int k = 0; k < tl->nnames; k++)
-                    have |= lf_strcaseeq(tl->names[k], p->name);
+                for (int k = 0; k < tl->nnames && !have; k++)
+                    have = lf_strcaseeq(tl->names[k], p->name);
                 if (!have && tl->nnames < LF_TOPO_MAX_NAMES)
                     LF_SET(tl->names[tl->nnames++], p->name);
             }
