@@ -1332,9 +1332,10 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
             }
             continue;
         }
-        uint8_t major = lf_cur_u8(&h), minor = lf_cur_u8(&h);
-        uint16_t version = (uint16_t)((major << 8) | minor);
-        size_t rlen = lf_cur_u16(&h);
+        uint32_t rest = lf_cur_u32(&h); /* version and length in one read */
+        uint8_t major = (uint8_t)(rest >> 24), minor = (uint8_t)(rest >> 16);
+        uint16_t version = (uint16_t)(rest >> 16);
+        size_t rlen = (uint16_t)rest;
         if (!plausible_header(type, major, minor, rlen)) {
             if (d->gapped) {
                 d->resync = 1;

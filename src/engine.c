@@ -403,7 +403,8 @@ static int tcp_payload(struct engine_impl *im, struct lf_flow *f, enum lf_dir di
     im->cur = f;
     if (f->dis_state == LF_DSTATE_ATTACHED && lf_stream_take(s, seq, p->paylen, p->paywire, fin)) {
         /* the next bytes of a flow with its dissector: what on_stream_data does with them, without the sink */
-        feed(im, f, dir, p->payload, p->paylen);
+        if (p->paylen)
+            feed(im, f, dir, p->payload, p->paylen);
         lf_stream_took(s);
     } else {
         lf_stream_segment(&im->reasm, s, seq, p->payload, p->paylen, p->paywire, fin, &im->sink, dir);

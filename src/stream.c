@@ -163,7 +163,7 @@ void lf_stream_segment(struct lf_reasm *r, struct lf_stream *s, uint32_t seq, co
         len = wirelen;
     if (lf_stream_take(s, seq, len, wirelen, fin)) {
         /* the next bytes, whole, nothing queued: what the loop below does, in one step */
-        if (sink && sink->data)
+        if (len && sink && sink->data)
             sink->data(sink->ctx, dir, data, len);
         lf_stream_took(s);
         return;

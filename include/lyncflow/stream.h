@@ -83,20 +83,25 @@ void lf_stream_segment(struct lf_reasm *r, struct lf_stream *s, uint32_t seq, co
                        size_t wirelen, int fin, const struct lf_stream_sink *sink, int dir);
 /* The fast case of lf_stream_segment, for a caller that hands the bytes on
  * itself: when the segment is the stream's next bytes, all captured (len ==
- * wirelen > 0), without FIN, and nothing is queued, advances s past them and
- * returns 1; the caller then passes data to its consumer exactly as the sink
- * would have had it, and calls lf_stream_took. Else returns 0 and changes
+ * wirelen), nothing is queued, and it carries bytes or a first FIN, advances
+ * s past it (a FIN is noted where it falls) and returns 1; the caller then
+ * passes the len bytes, if any, to its consumer exactly as the sink would
+ * have had them, and calls lf_stream_took. Else returns 0 and changes
  * nothing: the segment goes to lf_stream_segment. */
 static inline int lf_stream_take(struct lf_stream *s, uint32_t seq, size_t len, size_t wirelen, int fin)
 {
-    if (s->done || !s->started || seq != s->pos_seq || s->queue || len != wirelen || !len || fin)
+    if (s->done || !s->started || seq != s->pos_seq || s->queue || len != wirelen || (fin ? s->fin_seen : !len))
         return 0;
     s->pos_seq += (uint32_t)len;
     s->pos += len;
+    if (fin) {
+        s->fin_seen = 1;
+        s->fin_off = s->pos;
+    }
     return 1;
 }
 /* After the bytes lf_stream_take passed were handed on: ends the stream when
- * they reached a FIN seen before, as lf_stream_segment does. */
+ * they reached a FIN, as lf_stream_segment does. */
 static inline void lf_stream_took(struct lf_stream *s)
 {
     if (s->fin_seen && s->pos >= s->fin_off)

@@ -97,8 +97,7 @@ static void test_take(void **state)
     assert_int_equal(lf_stream_take(&f->s, 1002, 3, 3, 0), 0); /* ahead */
     assert_int_equal(lf_stream_take(&f->s, 1000, 3, 3, 0), 0); /* behind */
     assert_int_equal(lf_stream_take(&f->s, 1001, 2, 3, 0), 0); /* cut by the capture */
-    assert_int_equal(lf_stream_take(&f->s, 1001, 3, 3, 1), 0); /* FIN */
-    assert_int_equal(lf_stream_take(&f->s, 1001, 0, 0, 0), 0); /* no bytes */
+    assert_int_equal(lf_stream_take(&f->s, 1001, 0, 0, 0), 0); /* neither bytes nor FIN */
     assert_int_equal(f->s.pos, pos);
     assert_int_equal(f->s.pos_seq, 1001);
     assert_int_equal(lf_stream_take(&f->s, 1001, 3, 3, 0), 1);
@@ -119,6 +118,34 @@ static void test_take(void **state)
     assert_int_equal(f->s.done, 1);
     assert_int_equal(lf_stream_take(&f->s, 1016, 3, 3, 0), 0); /* done */
     assert_int_equal(f->rec.gaps[0], 0);
+    fix_free(f);
+
+    /* a FIN with the next bytes, or alone: taken, the stream done where it falls */
+    for (int alone = 0; alone < 2; alone++) {
+        f = fix_new(1 << 20, 1 << 24);
+        lf_stream_syn(&f->s, 0);
+        seg(f, 1, "ab");
+        size_t n = alone ? 0 : 3;
+        assert_int_equal(lf_stream_take(&f->s, 3, n, n, 1), 1);
+        assert_int_equal(f->s.fin_seen, 1);
+        assert_int_equal(f->s.fin_off, f->s.pos);
+        assert_int_equal(f->s.pos_seq, 3 + n);
+        assert_int_equal(f->s.done, 0);
+        lf_stream_took(&f->s);
+        assert_int_equal(f->s.done, 1);
+        seg(f, 3 + (uint32_t)n, "late"); /* nothing after the FIN */
+        assert_string_equal(f->rec.out[0], "ab");
+        fix_free(f);
+    }
+    /* a FIN again (retransmitted) goes the long way */
+    f = fix_new(1 << 20, 1 << 24);
+    lf_stream_syn(&f->s, 0);
+    lf_stream_segment(&f->ra, &f->s, 5, NULL, 0, 0, 1, &f->sink, 0); /* FIN ahead */
+    assert_int_equal(lf_stream_take(&f->s, 1, 0, 0, 1), 0);
+    assert_int_equal(lf_stream_take(&f->s, 1, 4, 4, 1), 0);
+    assert_int_equal(lf_stream_take(&f->s, 1, 4, 4, 0), 1);
+    lf_stream_took(&f->s);
+    assert_int_equal(f->s.done, 1);
     fix_free(f);
 }
 
