@@ -245,11 +245,26 @@ JW_INLINE void jw_lit(struct jw *w, const char *k, const char *v)
 #define jw_field(w, k, f) (jw_key((w), (k)), jw_valn((w), (f), sizeof(f)))
 #define jw_opt_field(w, k, f) ((f)[0] ? jw_field(w, k, f) : (void)0)
 
+/* jw_raw of n <= 32 bytes at s, where 32 bytes may be read: copied 32 at once when the buffer has room. */
+JW_INLINE void jw_raw32(struct jw *w, const char *s, size_t n)
+{
+#if defined(__SSE2__)
+    if (!w->overflow && w->len + 32 < w->size) {
+        char *o = w->buf + w->len;
+        _mm_storeu_si128((__m128i *)(void *)o, _mm_loadu_si128((const __m128i *)(const void *)s));
+        _mm_storeu_si128((__m128i *)(void *)(o + 16), _mm_loadu_si128((const __m128i *)(const void *)(s + 16)));
+        w->len += n;
+        return;
+    }
+#endif
+    jw_raw(w, s, n);
+}
+
 static void jw_u64_val(struct jw *w, unsigned long long v)
 {
-    char d[20];
+    char d[52]; /* the digits end at d + 20; 32 bytes from where they start are d's */
     const char *p = dec(d, v);
-    jw_raw(w, p, (size_t)(d + sizeof d - p));
+    jw_raw32(w, p, (size_t)(d + 20 - p));
 }
 
 JW_INLINE void jw_u64(struct jw *w, const char *k, unsigned long long v)
@@ -267,10 +282,10 @@ JW_INLINE void jw_bool(struct jw *w, const char *k, int v)
 /* Seconds with six decimals: "-12.000034". */
 static void jw_time_val(struct jw *w, lf_time t)
 {
-    char d[28];
+    char d[60]; /* the text ends at d + 28; 32 bytes from where it starts are d's */
     unsigned long long u = t < 0 ? 0 - (unsigned long long)t : (unsigned long long)t;
     unsigned us = (unsigned)(u % 1000000);
-    char *p = d + sizeof d;
+    char *p = d + 28;
     for (int i = 0; i < 3; i++, us /= 100) {
         p -= 2;
         memcpy(p, digits2 + 2 * (us % 100), 2);
@@ -279,7 +294,7 @@ static void jw_time_val(struct jw *w, lf_time t)
     p = dec_at(p, u / 1000000);
     if (t < 0)
         *--p = '-';
-    jw_raw(w, p, (size_t)(d + sizeof d - p));
+    jw_raw32(w, p, (size_t)(d + 28 - p));
 }
 
 JW_INLINE void jw_time(struct jw *w, const char *k, lf_time t)
@@ -289,11 +304,10 @@ JW_INLINE void jw_time(struct jw *w, const char *k, lf_time t)
 }
 
 /* An endpoint: "a.b.c.d:port", "[v6]:port" or "". Its text never needs escaping. */
-static void jw_addr(struct jw *w, const char *k, const struct lf_addr *a)
+static void jw_addr_val(struct jw *w, const struct lf_addr *a)
 {
     char buf[64];
     size_t n;
-    jw_key(w, k);
     if (a->family == 4) {
         char *p = buf;
         *p++ = '"';
@@ -313,11 +327,10 @@ static void jw_addr(struct jw *w, const char *k, const struct lf_addr *a)
         }
         char d[8];
         const char *q = dec32_at(d + sizeof d, a->port);
-        n = (size_t)(d + sizeof d - q);
-        memcpy(p, q, n);
-        p += n;
+        while (q < d + sizeof d)
+            *p++ = *q++;
         *p++ = '"';
-        jw_raw(w, buf, (size_t)(p - buf));
+        jw_raw32(w, buf, (size_t)(p - buf)); /* at most 23 of buf's 64 bytes */
         return;
     }
     lf_addr_format(a, buf + 1, sizeof buf - 2);
@@ -325,6 +338,12 @@ static void jw_addr(struct jw *w, const char *k, const struct lf_addr *a)
     buf[0] = '"';
     buf[n + 1] = '"';
     jw_raw(w, buf, n + 2);
+}
+
+JW_INLINE void jw_addr(struct jw *w, const char *k, const struct lf_addr *a)
+{
+    jw_key(w, k);
+    jw_addr_val(w, a);
 }
 
 static const char *type_name(int t)
