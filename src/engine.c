@@ -315,10 +315,10 @@ static void sync_stats(struct engine_impl *im)
 static void finish_dissection(struct engine_impl *im, struct lf_flow *f)
 {
     if (f->dis_state == LF_DSTATE_NONE)
-        return; /* done before (leave gave the buffers back, tcp_payload or this the streams' chunks) */
+        return; /* finished already: its buffers went back in leave, its streams' chunks right after */
     struct lf_flow *saved = im->cur;
     im->cur = f;
-    if (f->proto == 6 && f->dis_state != LF_DSTATE_NONE) {
+    if (f->proto == 6) {
         lf_stream_flush(&im->reasm, &f->st[LF_C2S], &im->sink, LF_C2S);
         lf_stream_flush(&im->reasm, &f->st[LF_S2C], &im->sink, LF_S2C);
     }
