@@ -60,25 +60,18 @@ JW_INLINE char *dec32_at(char *end, uint32_t v)
     return p;
 }
 
-/* Decimal digits of v, written backwards ending before end; returns where they start. */
+/* Decimal digits of v, written backwards ending before end; returns where they start. The low
+ * digits of a v over 32 bits go two at a time in 64-bit steps, the rest as dec32_at writes them. */
 JW_INLINE char *dec_at(char *end, unsigned long long v)
 {
-    if (v <= UINT32_MAX)
-        return dec32_at(end, (uint32_t)v);
     char *p = end;
-    while (v >= 100) {
+    while (v > UINT32_MAX) {
         unsigned d = (unsigned)(v % 100);
         v /= 100;
         p -= 2;
         memcpy(p, digits2 + 2 * d, 2);
     }
-    if (v >= 10) {
-        p -= 2;
-        memcpy(p, digits2 + 2 * v, 2);
-    } else {
-        *--p = (char)('0' + v);
-    }
-    return p;
+    return dec32_at(p, (uint32_t)v);
 }
 
 /* Decimal digits of v, written at the end of out[20]; returns where they start. */

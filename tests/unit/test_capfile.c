@@ -63,13 +63,21 @@ static int teardown(void **state)
     return 0;
 }
 
-static void test_in_place(void **state)
+/* The test file written and opened. */
+static struct lf_capture *open_written(void)
 {
-    (void)state;
     write_pcap(path);
     char err[256] = "";
     struct lf_capture *c = lf_capture_open_file(path, NULL, err, sizeof err);
     assert_non_null(c);
+    return c;
+}
+
+static void test_in_place(void **state)
+{
+    (void)state;
+    struct lf_capture *c = open_written();
+    char err[256] = "";
     lf_time ts;
     const uint8_t *d;
     size_t caplen, wirelen;
@@ -90,10 +98,8 @@ static void test_in_place(void **state)
 static void test_cut_shorter(void **state)
 {
     (void)state;
-    write_pcap(path);
+    struct lf_capture *c = open_written();
     char err[256] = "";
-    struct lf_capture *c = lf_capture_open_file(path, NULL, err, sizeof err);
-    assert_non_null(c);
     lf_time ts;
     const uint8_t *d;
     size_t caplen, wirelen;
