@@ -103,8 +103,9 @@ static int cur_prefix(struct lf_cur c, const char *lit, int nocase)
     return 1;
 }
 
-/* Splits off the bytes up to (not including) the first `stop` or the end. */
-static struct lf_cur take_until(struct lf_cur *c, uint8_t stop)
+/* Splits off the bytes up to (not including) the first `stop` or the end.
+ * Inlined, like trim_right: every header line goes through both. */
+static inline __attribute__((always_inline)) struct lf_cur take_until(struct lf_cur *c, uint8_t stop)
 {
     long at = lf_cur_find(c, stop);
     return lf_cur_sub(c, at < 0 ? lf_cur_left(c) : (size_t)at);
@@ -300,7 +301,7 @@ static void skip_ows(struct lf_cur *c)
 
 /* The cursor's window with trailing OWS removed (a cursor over the value),
  * looked at from its end. */
-static struct lf_cur trim_right(struct lf_cur c)
+static inline __attribute__((always_inline)) struct lf_cur trim_right(struct lf_cur c)
 {
     size_t keep = lf_cur_left(&c);
     while (keep > 0) {
