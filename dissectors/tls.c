@@ -548,8 +548,9 @@ static void key_fold(uint8_t *o, size_t n)
 
 /* A list of 16-bit values (stride 2) or of extensions (type, skipped body),
  * GREASE folded, preceded by its length. Values are copied as a block and
- * folded in the key; extension types are taken one by one. */
-static void key_list(struct fp_key *k, struct lf_cur c, int exts)
+ * folded in the key; extension types are taken one by one. Inlined: each
+ * call site's kind of list is then known. */
+static inline __attribute__((always_inline)) void key_list(struct fp_key *k, struct lf_cur c, int exts)
 {
     key_u16(k, (uint16_t)lf_cur_left(&c));
     if (k->over)
@@ -638,8 +639,9 @@ static void compute_fingerprints(const struct ch_view *v, struct lf_ev_tls *t)
 
 /* ---- handshake messages ----------------------------------------------- */
 
-/* Appends n bytes to a ','-joined field; returns 0 when it did not fit. */
-static int join_field(char *field, size_t size, const uint8_t *s, size_t n)
+/* Appends n bytes to a ','-joined field; returns 0 when it did not fit.
+ * Inlined: a ClientHello calls it for every name it carries. */
+static inline __attribute__((always_inline)) int join_field(char *field, size_t size, const uint8_t *s, size_t n)
 {
     size_t used = strlen(field);
     size_t need = n + (used ? 1 : 0);
