@@ -650,18 +650,7 @@ static inline __attribute__((always_inline)) int join_field(char *field, size_t 
     if (used)
         field[used++] = ',';
     char *o = field + used;
-    size_t i = 0;
-    /* eight bytes at a time while none is below 0x20, above 0x7e or a ',' */
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w, comma;
-        memcpy(&w, s + i, 8);
-        comma = w ^ (ones * ',');
-        if ((((w - ones * 0x20) & ~w) | ((w + ones * (0x7f - 0x7e)) | w) | ((comma - ones) & ~comma)) & high)
-            break;
-        memcpy(o + i, &w, 8);
-    }
-    for (; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         o[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != ',') ? (char)s[i] : '?';
     o[n] = 0;
     return 1;

@@ -152,13 +152,7 @@ static void jw_valn(struct jw *w, const char *v, size_t bound)
     if (!w->overflow && w->len + n + 2 < w->size) {
         char *o = w->buf + w->len;
         *o++ = '"';
-#if defined(__SSE2__)
-        /* short: 16 bytes at once, from the field (bound bytes long) into the room the buffer has */
-        if (n < 16 && bound >= 16 && w->len + 18 < w->size)
-            _mm_storeu_si128((__m128i *)(void *)o, _mm_loadu_si128((const __m128i *)(const void *)v));
-        else
-#endif
-            memcpy(o, v, n);
+        memcpy(o, v, n);
         o[n] = '"';
         w->len += n + 2;
         return;
@@ -238,26 +232,11 @@ JW_INLINE void jw_lit(struct jw *w, const char *k, const char *v)
 #define jw_field(w, k, f) (jw_key((w), (k)), jw_valn((w), (f), sizeof(f)))
 #define jw_opt_field(w, k, f) ((f)[0] ? jw_field(w, k, f) : (void)0)
 
-/* jw_raw of n <= 32 bytes at s, where 32 bytes may be read: copied 32 at once when the buffer has room. */
-JW_INLINE void jw_raw32(struct jw *w, const char *s, size_t n)
-{
-#if defined(__SSE2__)
-    if (!w->overflow && w->len + 32 < w->size) {
-        char *o = w->buf + w->len;
-        _mm_storeu_si128((__m128i *)(void *)o, _mm_loadu_si128((const __m128i *)(const void *)s));
-        _mm_storeu_si128((__m128i *)(void *)(o + 16), _mm_loadu_si128((const __m128i *)(const void *)(s + 16)));
-        w->len += n;
-        return;
-    }
-#endif
-    jw_raw(w, s, n);
-}
-
 static void jw_u64_val(struct jw *w, unsigned long long v)
 {
-    char d[52]; /* the digits end at d + 20; 32 bytes from where they start are d's */
+    char d[20];
     const char *p = dec(d, v);
-    jw_raw32(w, p, (size_t)(d + 20 - p));
+    jw_raw(w, p, (size_t)(d + sizeof d - p));
 }
 
 JW_INLINE void jw_u64(struct jw *w, const char *k, unsigned long long v)
@@ -275,10 +254,10 @@ JW_INLINE void jw_bool(struct jw *w, const char *k, int v)
 /* Seconds with six decimals: "-12.000034". */
 static void jw_time_val(struct jw *w, lf_time t)
 {
-    char d[60]; /* the text ends at d + 28; 32 bytes from where it starts are d's */
+    char d[28];
     unsigned long long u = t < 0 ? 0 - (unsigned long long)t : (unsigned long long)t;
     unsigned us = (unsigned)(u % 1000000);
-    char *p = d + 28;
+    char *p = d + sizeof d;
     for (int i = 0; i < 3; i++, us /= 100) {
         p -= 2;
         memcpy(p, digits2 + 2 * (us % 100), 2);
@@ -287,7 +266,7 @@ static void jw_time_val(struct jw *w, lf_time t)
     p = dec_at(p, u / 1000000);
     if (t < 0)
         *--p = '-';
-    jw_raw32(w, p, (size_t)(d + 28 - p));
+    jw_raw(w, p, (size_t)(d + sizeof d - p));
 }
 
 JW_INLINE void jw_time(struct jw *w, const char *k, lf_time t)
@@ -323,7 +302,7 @@ static void jw_addr_val(struct jw *w, const struct lf_addr *a)
         while (q < d + sizeof d)
             *p++ = *q++;
         *p++ = '"';
-        jw_raw32(w, buf, (size_t)(p - buf)); /* at most 23 of buf's 64 bytes */
+        jw_raw(w, buf, (size_t)(p - buf));
         return;
     }
     lf_addr_format(a, buf + 1, sizeof buf - 2);
