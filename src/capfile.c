@@ -114,6 +114,27 @@ static int take_slot(void)
     return -1;
 }
 
+/* Maps file bytes from `at` (a page boundary), FILE_WINDOW of them or `want`
+ * if more, up to the file's size at this moment (so a file that grows while
+ * it is read is followed as read() would), pages populated: 1 with *m and
+ * *len, 0 when the file ends at or before at, -1 when mapping failed. */
+static int map_at(int fd, uint64_t at, uint64_t want, void **m, size_t *len)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return -1;
+    if (st.st_size <= 0 || (uint64_t)st.st_size <= at)
+        return 0;
+    uint64_t n = (uint64_t)st.st_size - at;
+    if (want < FILE_WINDOW)
+        want = FILE_WINDOW;
+    if (n > want)
+        n = want;
+    *m = mmap(NULL, (size_t)n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)at);
+    *len = (size_t)n;
+    return *m == MAP_FAILED ? -1 : 1;
+}
+
 /* The window after the current one, mapped (and its pages populated) by a
  * thread of its own while the reader works through the current one; windows
  * the reader is done with are unmapped there too. */
@@ -155,16 +176,11 @@ static void *ahead_main(void *arg)
         uint64_t at = a->want_at;
         a->want_at = NO_WINDOW;
         pthread_mutex_unlock(&a->mu);
-        struct stat st;
-        void *m = MAP_FAILED;
-        size_t len = 0;
-        if (fstat(a->fd, &st) == 0 && (uint64_t)st.st_size > at) {
-            uint64_t l = (uint64_t)st.st_size - at;
-            len = (size_t)(l > FILE_WINDOW ? FILE_WINDOW : l);
-            m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, a->fd, (off_t)at);
-        }
+        void *m;
+        size_t len;
+        int r = map_at(a->fd, at, 0, &m, &len);
         pthread_mutex_lock(&a->mu);
-        if (m == MAP_FAILED)
+        if (r != 1)
             continue;
         if (a->win) /* not taken: the reader went elsewhere */
             munmap((void *)a->win, a->win_len);
@@ -195,47 +211,41 @@ struct lf_capfile {
     uint32_t nif, cap_if;
 };
 
+/* The current window becomes file bytes [at, at + len) at m (NULL: none), for the reader and the SIGBUS handler. */
+static void set_window(struct lf_capfile *f, const uint8_t *m, uint64_t at, size_t len)
+{
+    f->win = m;
+    f->win_at = at;
+    f->win_len = len;
+    if (f->slot >= 0) {
+        slots[f->slot].lo = (uintptr_t)m;
+        slots[f->slot].hi = m ? (uintptr_t)m + (uintptr_t)len : 0;
+    }
+}
+
 static void unmap_window(struct lf_capfile *f)
 {
-    if (f->slot >= 0)
-        slots[f->slot].hi = slots[f->slot].lo = 0;
-    if (f->win)
-        munmap((void *)f->win, f->win_len);
-    f->win = NULL;
-    f->win_len = 0;
+    const uint8_t *old = f->win;
+    size_t old_len = f->win_len;
+    set_window(f, NULL, f->win_at, 0);
+    if (old)
+        munmap((void *)old, old_len);
 }
 
 /* Maps the window starting at the page holding byte `from`, FILE_WINDOW
  * long or enough for `need` bytes from there: 1 done, 0 when the file ends
  * before it, -1 when mapping failed (the stream goes on with read() from
- * there). Each window is mapped up to the file's size at that moment, so a
- * file that grows while it is read is followed as read() would. */
+ * there). */
 static int map_window(struct lf_capfile *f, uint64_t from, uint64_t need)
 {
     unmap_window(f);
-    struct stat st;
-    if (fstat(f->fd, &st) != 0)
-        return -1;
-    if (st.st_size <= 0 || (uint64_t)st.st_size <= from)
-        return 0;
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t at = from / page * page;
-    uint64_t len = (uint64_t)st.st_size - at, want = from - at + need;
-    if (want < FILE_WINDOW)
-        want = FILE_WINDOW;
-    if (len > want)
-        len = want;
-    void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, f->fd, (off_t)at);
-    if (m == MAP_FAILED)
-        return -1;
-    f->win = m;
-    f->win_at = at;
-    f->win_len = (size_t)len;
-    if (f->slot >= 0) {
-        slots[f->slot].lo = (uintptr_t)m;
-        slots[f->slot].hi = (uintptr_t)m + (uintptr_t)len;
-    }
-    return 1;
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), at = from / page * page;
+    void *m;
+    size_t len;
+    int r = map_at(f->fd, at, from - at + need, &m, &len);
+    if (r == 1)
+        set_window(f, m, at, len);
+    return r;
 }
 
 static ssize_t src_read(void *cookie, char *out, size_t n)
@@ -333,32 +343,18 @@ static uint64_t stream_tell(const struct lf_capfile *f)
 }
 
 /* Numbers in this machine's byte order: the order of the files read in place. */
-static uint32_t host_u32(struct lf_cur *k)
-{
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return lf_cur_u32(k);
+#define HOST_BE 1
 #else
-    return lf_cur_u32le(k);
+#define HOST_BE 0
 #endif
-}
-
-static uint16_t host_u16(struct lf_cur *k)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return lf_cur_u16(k);
-#else
-    return lf_cur_u16le(k);
-#endif
-}
+static uint32_t host_u32(struct lf_cur *k) { return HOST_BE ? lf_cur_u32(k) : lf_cur_u32le(k); }
+static uint16_t host_u16(struct lf_cur *k) { return HOST_BE ? lf_cur_u16(k) : lf_cur_u16le(k); }
 
 static uint64_t host_u64(struct lf_cur *k)
 {
     uint64_t a = host_u32(k), b = host_u32(k);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return a << 32 | b;
-#else
-    return b << 32 | a;
-#endif
+    return HOST_BE ? a << 32 | b : b << 32 | a;
 }
 
 /* Asks for the window after the current one, starting the thread that maps
@@ -407,9 +403,7 @@ static int take_ahead(struct lf_capfile *f, uint64_t at, uint64_t n)
             old = NULL;
             pthread_cond_signal(&a->cv);
         }
-        f->win = a->win;
-        f->win_at = a->win_at;
-        f->win_len = a->win_len;
+        set_window(f, a->win, a->win_at, a->win_len);
         a->win = NULL;
     }
     pthread_mutex_unlock(&a->mu);
@@ -417,10 +411,6 @@ static int take_ahead(struct lf_capfile *f, uint64_t at, uint64_t n)
         return 0;
     if (old)
         munmap((void *)old, old_len);
-    if (f->slot >= 0) {
-        slots[f->slot].lo = (uintptr_t)f->win;
-        slots[f->slot].hi = (uintptr_t)f->win + (uintptr_t)f->win_len;
-    }
     return 1;
 }
 
