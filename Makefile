@@ -15,7 +15,7 @@ override CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize
 override LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-SRCS     := $(sort $(wildcard src/*.c src/tui/*.c dissectors/*.c))
+SRCS     := $(sort $(wildcard src/*.c src/*/*.c dissectors/*.c))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 OBJS     := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)

@@ -166,7 +166,7 @@ if [ -f "$SAMPLES/ipv6-listener/client.ndjson" ]; then
         "$(wc -l <"$SAMPLES/$s/client.ndjson" | tr -d ' ')"
 fi
 
-if [ -x "$LYNCFLOW" ] && ! head -1 "$TOP/src/capture.c" | grep -q placeholder; then
+if [ -x "$LYNCFLOW" ] && ! head -1 "$TOP/src/capture/capture.c" | grep -q placeholder; then
     for s in $SCENARIOS; do
         d="$SAMPLES/$s"
         [ -f "$d/capture.pcap" ] || continue

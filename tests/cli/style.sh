@@ -1,7 +1,7 @@
 # The habits kept by a tool: banned functions, file summaries, no unfinished-work markers.
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP" || exit 1
-SRC="src/*.c src/tui/*.c dissectors/*.c include/lyncflow/*.h"
+SRC="src/*.c src/*/*.c dissectors/*.c include/lyncflow/*.h"
 
 # Functions that invite overflows or silent truncation in parsers (curl's list).
 grep -nE '(^|[^_a-zA-Z0-9])(sprintf|vsprintf|strcat|strcpy|strncpy|strtok|sscanf|atoi|atol|atoll|strtol|strtoul|strtoll|strtoull|gets)[[:space:]]*\(' \

@@ -1,4 +1,4 @@
-/* fuzz_capture.c: libFuzzer target for capture input (src/capture.c and all below it).
+/* fuzz_capture.c: libFuzzer target for capture input (src/capture/capture.c and all below it).
  * The input bytes are a pcap or pcapng file: written to a memory file, opened
  * through lf_capture_open_file, and every frame goes through the engine
  * (decode, flows, streams, dissectors), the merge and the analysis, with the
