@@ -11,6 +11,7 @@
  * its own with an empty method and URI.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,8 +21,8 @@
 #include "lyncflow/ntlm.h"
 #include "lyncflow/util.h"
 
-#define HTTP_MAX_LINE 8192          /* longer start or header line: not HTTP */
-#define HTTP_MAX_HEADERS 65536      /* longer header section: not HTTP */
+#define HTTP_MAX_LINE (1u << 17)    /* longer start or header line: not HTTP (a URI is kept up to 64 KiB) */
+#define HTTP_MAX_HEADERS (1u << 18) /* longer header section: not HTTP */
 #define HTTP_MAX_PENDING 32         /* requests waiting for their response */
 #define HTTP_MAX_RESYNC (1u << 20)  /* bytes skipped looking for a first message */
 
@@ -196,47 +197,12 @@ static void req_emit_head(struct http_state *st, struct lf_flowctx *fc)
     ev->client = fc->client;
     ev->server = fc->server;
     if (fc->sni)
-        LF_SET(h->sni, fc->sni);
+        LF_EV_SET(ev, u.http.sni, fc->sni);
     h->decrypted = fc->decrypted;
     LF_SET(h->source, "pcap");
     lf_emit(fc->eng, ev);
     st->qhead = (st->qhead + 1) & (st->qcap - 1);
     st->qlen--;
-}
-
-/* Text fields of a request's event that are emptied (first byte zeroed), not
- * zeroed whole, when a queue slot is reused: together they are most of the
- * event's 3.9 KB. Every other byte of the event is zeroed, so a field not
- * listed here starts as lf_event_start would leave it. */
-#define HTTP_TEXT(f) {offsetof(struct lf_event, u.http.f), sizeof(((struct lf_ev_http *)0)->f)}
-static const struct {
-    size_t off, size;
-} http_texts[] = {
-    HTTP_TEXT(sni),          HTTP_TEXT(host),           HTTP_TEXT(uri),         HTTP_TEXT(user_agent),
-    HTTP_TEXT(user),         HTTP_TEXT(content_type),   HTTP_TEXT(location),    HTTP_TEXT(server_fqdn),
-    HTTP_TEXT(ms_diagnostics), HTTP_TEXT(www_authenticate), HTTP_TEXT(ntlm_domain), HTTP_TEXT(ntlm_user),
-    HTTP_TEXT(ntlm_workstation), HTTP_TEXT(log_server),
-};
-
-/* What lf_event_start(ev, LF_EV_HTTP, ts) gives, as strings and numbers go:
- * the listed text fields are empty strings whose later bytes are left as they
- * were. */
-static void req_event_start(struct lf_event *ev, lf_time ts)
-{
-    uint8_t *base = (uint8_t *)ev;
-    size_t at = 0, end = lf_event_size(LF_EV_HTTP);
-    for (size_t i = 0; i < sizeof http_texts / sizeof http_texts[0]; i++) {
-        size_t off = http_texts[i].off;
-        if (off < at)
-            continue; /* inside a span already zeroed */
-        memset(base + at, 0, off - at);
-        base[off] = 0;
-        at = off + http_texts[i].size;
-    }
-    memset(base + at, 0, end - at);
-    ev->type = LF_EV_HTTP;
-    ev->ts = ts;
-    ev->u.http.latency_us = -1;
 }
 
 static struct http_req *req_push(struct http_state *st, struct lf_flowctx *fc, lf_time ts)
@@ -245,9 +211,9 @@ static struct http_req *req_push(struct http_state *st, struct lf_flowctx *fc, l
         req_emit_head(st, fc); /* oldest gives up on its response */
     if (st->qlen == st->qcap) {
         size_t ncap = st->qcap * 2;
-        struct http_req *nq = lf_xmalloc(ncap * sizeof *nq);
-        for (size_t i = 0; i < st->qlen; i++)
-            nq[i] = *req_at(st, i);
+        struct http_req *nq = lf_xcalloc(ncap, sizeof *nq);
+        for (size_t i = 0; i < st->qcap; i++)
+            nq[i] = *req_at(st, i); /* moved: each slot's text block goes with it */
         free(st->q);
         st->q = nq;
         st->qcap = ncap;
@@ -255,7 +221,7 @@ static struct http_req *req_push(struct http_state *st, struct lf_flowctx *fc, l
     }
     struct http_req *r = req_at(st, st->qlen);
     st->qlen++;
-    req_event_start(&r->ev, ts);
+    lf_event_reset(&r->ev, LF_EV_HTTP, ts);
     r->head = r->connect = r->orphan = 0;
     r->seq = ++st->next_seq;
     return r;
@@ -320,7 +286,8 @@ static inline __attribute__((always_inline)) int cur_eq_nocase(struct lf_cur c, 
     return lf_cur_left(&c) == strlen(lit) && cur_prefix(c, lit, 1) == 1;
 }
 
-#define CUR_SET(field, cur) LF_SETN(field, lf_cur_ptr(&(cur)), lf_cur_left(&(cur)))
+/* Sets string field f of request r's event to the bytes of cur. */
+#define CUR_SET(r, f, cur) LF_EV_SETN(&(r)->ev, u.http.f, lf_cur_ptr(&(cur)), lf_cur_left(&(cur)))
 
 /* Decimal digits only, as Content-Length; "n, n" lists keep the first. */
 static int cur_u64(struct lf_cur c, uint64_t *out)
@@ -345,7 +312,7 @@ static void auth_header(struct http_req *r, struct lf_cur v)
     struct lf_cur scheme = take_until(&v, ' ');
     skip_ows(&v);
     if (!h->auth_scheme[0])
-        CUR_SET(h->auth_scheme, scheme);
+        CUR_SET(r, auth_scheme, scheme);
     if (cur_eq_nocase(scheme, "ntlm") || cur_eq_nocase(scheme, "negotiate")) {
         struct lf_ntlm m;
         int t = lf_ntlm_from_b64((const char *)lf_cur_ptr(&v), lf_cur_left(&v), &m);
@@ -353,16 +320,12 @@ static void auth_header(struct http_req *r, struct lf_cur v)
             return;
         h->ntlm_type = (uint8_t)t;
         if (t == 3) {
-            LF_SET(h->ntlm_domain, m.domain);
-            LF_SET(h->ntlm_user, m.user);
-            LF_SET(h->ntlm_workstation, m.workstation);
-            size_t n = m.domain[0] ? lf_strlcpy(h->user, m.domain, sizeof h->user) : 0;
-            if (n && n + 1 < sizeof h->user) {
-                h->user[n++] = '\\';
-                lf_strlcpy(h->user + n, m.user, sizeof h->user - n);
-            } else if (!n) {
-                LF_SET(h->user, m.user);
-            }
+            LF_EV_SET(&r->ev, u.http.ntlm_domain, m.domain);
+            LF_EV_SET(&r->ev, u.http.ntlm_user, m.user);
+            LF_EV_SET(&r->ev, u.http.ntlm_workstation, m.workstation);
+            char user[sizeof m.domain + sizeof m.user + 1];
+            snprintf(user, sizeof user, "%s%s%s", m.domain, m.domain[0] ? "\\" : "", m.user);
+            LF_EV_SET(&r->ev, u.http.user, user);
         }
     } else if (cur_eq_nocase(scheme, "basic")) {
         uint8_t buf[512];
@@ -372,7 +335,7 @@ static void auth_header(struct http_req *r, struct lf_cur v)
         struct lf_cur dec = lf_cur_make(buf, (size_t)n);
         struct lf_cur user = take_until(&dec, ':');
         if (lf_cur_left(&dec)) /* only a well-formed user:password gives a user */
-            CUR_SET(h->user, user);
+            CUR_SET(r, user, user);
     }
 }
 
@@ -380,7 +343,7 @@ static void www_auth_header(struct http_req *r, struct lf_cur v)
 {
     struct lf_ev_http *h = &r->ev.u.http;
     if (!h->www_authenticate[0])
-        CUR_SET(h->www_authenticate, v);
+        CUR_SET(r, www_authenticate, v);
     struct lf_cur scheme = take_until(&v, ' ');
     skip_ows(&v);
     if (!lf_cur_left(&v) || h->ntlm_type != 1)
@@ -464,8 +427,8 @@ static enum line_res request_line(struct http_state *st, struct lf_flowctx *fc, 
         return LINE_TUNNEL;
     }
     struct http_req *r = req_push(st, fc, d->start_ts ? d->start_ts : fc->ts);
-    CUR_SET(r->ev.u.http.method, method);
-    CUR_SET(r->ev.u.http.uri, target);
+    CUR_SET(r, method, method);
+    CUR_SET(r, uri, target);
     r->head = cur_eq_nocase(method, "head");
     r->connect = cur_eq_nocase(method, "connect");
     d->cur_seq = r->seq;
@@ -559,11 +522,11 @@ static void header_line(struct http_state *st, enum lf_dir dir, struct lf_cur li
             return;
         struct lf_ev_http *h = &r->ev.u.http;
         if (cur_eq_nocase(name, "host"))
-            CUR_SET(h->host, v);
+            CUR_SET(r, host, v);
         else if (cur_eq_nocase(name, "user-agent"))
-            CUR_SET(h->user_agent, v);
+            CUR_SET(r, user_agent, v);
         else if (cur_eq_nocase(name, "content-type"))
-            CUR_SET(h->content_type, v);
+            CUR_SET(r, content_type, v);
         else if (cur_eq_nocase(name, "authorization") ||
                  (cur_eq_nocase(name, "proxy-authorization") && !h->auth_scheme[0]))
             auth_header(r, v);
@@ -574,15 +537,14 @@ static void header_line(struct http_state *st, enum lf_dir dir, struct lf_cur li
     struct http_req *r = req_head(st);
     if (!r)
         return;
-    struct lf_ev_http *h = &r->ev.u.http;
     if (cur_eq_nocase(name, "content-type"))
-        CUR_SET(h->content_type, v);
+        CUR_SET(r, content_type, v);
     else if (cur_eq_nocase(name, "location"))
-        CUR_SET(h->location, v);
+        CUR_SET(r, location, v);
     else if (cur_eq_nocase(name, "x-ms-server-fqdn"))
-        CUR_SET(h->server_fqdn, v);
+        CUR_SET(r, server_fqdn, v);
     else if (cur_eq_nocase(name, "x-ms-diagnostics"))
-        CUR_SET(h->ms_diagnostics, v);
+        CUR_SET(r, ms_diagnostics, v);
     else if (cur_eq_nocase(name, "www-authenticate"))
         www_auth_header(r, v);
 }
@@ -743,7 +705,7 @@ static void *http_new(struct lf_flowctx *fc)
     }
     st = lf_xcalloc(1, sizeof *st);
     st->qcap = 1;
-    st->q = lf_xmalloc(st->qcap * sizeof *st->q); /* a slot is set by req_push */
+    st->q = lf_xcalloc(st->qcap, sizeof *st->q); /* a slot is set by req_push */
     return st;
 }
 
@@ -758,6 +720,8 @@ static void http_free(void *p)
         state_pool_n++;
         return;
     }
+    for (size_t i = 0; i < st->qcap; i++)
+        lf_event_release(&st->q[i].ev);
     free(st->q);
     free(st);
 }

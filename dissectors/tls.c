@@ -37,6 +37,7 @@ enum {
 enum { INNER_UNDECIDED = 0, INNER_CHOSEN, INNER_NONE };
 
 #define TLS_FSZ(f) sizeof(((struct lf_ev_tls *)0)->f)
+#define NAMES_MAX (LF_CAP_TEXT + 2) /* a joined list longer than the cap: cut there, marked truncated */
 
 /* SHA-256("HelloRetryRequest"), the ServerHello.random of a HelloRetryRequest (RFC 8446 4.1.3). */
 static const uint8_t hrr_random[32] = {
@@ -151,15 +152,6 @@ static enum lf_probe tls_probe(const uint8_t *data, size_t len, enum lf_dir dir)
     return rlen > 0 && rlen <= TLS_REC_MAX ? LF_PROBE_YES : LF_PROBE_NO;
 }
 
-/* The certificate's text fields of the pending event (1.6 KB of its 2 KB):
- * written, whole, only when a certificate was parsed (cert_seen), so a new
- * state leaves them unset and emit_event sends zeros in their place. */
-#define CERT_TEXT_AT offsetof(struct lf_ev_tls, cert_subject)
-#define CERT_TEXT_END offsetof(struct lf_ev_tls, cert_not_before)
-_Static_assert(CERT_TEXT_END - CERT_TEXT_AT < TLS_FSZ(cert_subject) + TLS_FSZ(cert_issuer) + TLS_FSZ(cert_san) +
-                                                  TLS_FSZ(cert_sha256) + 8,
-               "only the certificate's text fields lie between cert_subject and cert_not_before");
-
 /* States of ended flows kept for the next ones (a free list chained through
  * inner_st, at most STATE_POOL_MAX), so a run in steady state allocates no
  * state per flow. Capture thread only, like the caches above. */
@@ -174,12 +166,12 @@ static void *tls_state_new(struct lf_flowctx *fc)
         state_pool = st->inner_st;
         state_pool_n--;
     } else {
-        st = lf_xmalloc(sizeof *st);
+        st = lf_xcalloc(1, sizeof *st);
     }
-    size_t tls = offsetof(struct tls_state, ev.u.tls);
-    size_t at = tls + CERT_TEXT_AT, end = tls + CERT_TEXT_END;
-    memset(st, 0, at);
-    memset((char *)st + end, 0, tls + sizeof(struct lf_ev_tls) - end);
+    struct lf_text keep = st->ev.text; /* a pooled state's text block serves again */
+    memset(st, 0, sizeof *st);
+    st->ev.text = keep;
+    lf_event_reset(&st->ev, LF_EV_TLS, 0);
     st->dec = lf_tlsdec_new(fc->eng ? fc->eng->keys : NULL);
     if (st->dec)
         st->plain = lf_xmalloc(TLS_REC_MAX);
@@ -209,6 +201,7 @@ static void tls_state_free(void *p)
         state_pool_n++;
         return;
     }
+    lf_event_release(&st->ev);
     free(st);
 }
 
@@ -639,21 +632,19 @@ static void compute_fingerprints(const struct ch_view *v, struct lf_ev_tls *t)
 
 /* ---- handshake messages ----------------------------------------------- */
 
-/* Appends n bytes to a ','-joined field; returns 0 when it did not fit.
- * Inlined: a ClientHello calls it for every name it carries. */
-static inline __attribute__((always_inline)) int join_field(char *field, size_t size, const uint8_t *s, size_t n)
+/* Appends n bytes, non-printable ones and ',' as '?', to a ','-joined list in field[size]; what does not fit
+ * is cut at size - 1 bytes (longer than any cap: the event marks it truncated). Returns 0 when it was cut. */
+static int join_field(char *field, size_t size, const uint8_t *s, size_t n)
 {
     size_t used = strlen(field);
-    size_t need = n + (used ? 1 : 0);
-    if (used + need + 1 > size)
-        return 0;
-    if (used)
+    if (used && used + 1 < size)
         field[used++] = ',';
+    size_t room = size - 1 - used, k = n < room ? n : room;
     char *o = field + used;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < k; i++)
         o[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != ',') ? (char)s[i] : '?';
-    o[n] = 0;
-    return 1;
+    o[k] = 0;
+    return k == n;
 }
 
 /* Parses a ClientHello body (after the 4-byte header). Fields are committed
@@ -664,8 +655,8 @@ static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc
 {
     struct ch_view v;
     memset(&v, 0, sizeof v);
-    char sni[sizeof st->ev.u.tls.sni], alpn[sizeof st->ev.u.tls.alpn];
-    sni[0] = alpn[0] = 0; /* strings: join_field and LF_SET read up to the NUL */
+    char sni[NAMES_MAX], alpn[NAMES_MAX];
+    sni[0] = alpn[0] = 0; /* strings: join_field and lf_event_set read up to the NUL */
     int ech = 0, broken = 0;
 
     v.legacy_version = lf_cur_u16(&m);
@@ -758,9 +749,9 @@ static void parse_client_hello(struct tls_state *st, const struct lf_flowctx *fc
     struct lf_ev_tls *t = &st->ev.u.tls;
     st->ch_seen = 1;
     st->ts = fc->ts;
-    LF_SET(t->sni, sni);
+    LF_EV_SET(&st->ev, u.tls.sni, sni);
     if (!st->sh_seen)
-        LF_SET(t->alpn, alpn);
+        LF_EV_SET(&st->ev, u.tls.alpn, alpn);
     t->client_version = v.max_version;
     t->ech = (uint8_t)ech;
     if (broken)
@@ -781,7 +772,7 @@ static void parse_server_hello(struct tls_state *st, const struct lf_flowctx *fc
     lf_cur_skip(&m, 1);
     if (!lf_cur_ok(&m))
         return;
-    char alpn[sizeof st->ev.u.tls.alpn] = "";
+    char alpn[NAMES_MAX] = "";
     if (lf_cur_left(&m) > 0) {
         struct lf_cur e = lf_cur_sub(&m, lf_cur_u16(&m));
         while (lf_cur_ok(&e) && lf_cur_left(&e) > 0) {
@@ -807,24 +798,27 @@ static void parse_server_hello(struct tls_state *st, const struct lf_flowctx *fc
     t->version = version;
     t->cipher = cipher;
     if (alpn[0]) {
-        LF_SET(t->alpn, alpn);
+        LF_EV_SET(&st->ev, u.tls.alpn, alpn);
         t->h2 = !strcmp(alpn, "h2");
     }
     if (!st->ch_seen)
         st->ts = fc->ts;
 }
 
-static void name_text(X509_NAME *name, char *out, size_t size)
+/* The name in RFC 2253 form, allocated; "" (allocated) when it cannot be printed. */
+static char *name_text(X509_NAME *name)
 {
     BIO *b = BIO_new(BIO_s_mem());
-    out[0] = 0;
-    if (!b)
-        return;
-    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-        int n = BIO_read(b, out, (int)size - 1);
-        out[n > 0 ? n : 0] = 0;
-    }
+    char *data = NULL;
+    long n = 0;
+    if (b && X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
+        n = BIO_get_mem_data(b, &data);
+    char *out = lf_xmalloc(n > 0 ? (size_t)n + 1 : 1);
+    if (n > 0)
+        memcpy(out, data, (size_t)n);
+    out[n > 0 ? n : 0] = 0;
     BIO_free(b);
+    return out;
 }
 
 static lf_time asn1_time(const ASN1_TIME *a)
@@ -847,7 +841,7 @@ struct cert_entry {
     uint8_t *der; /* the certificate's bytes, owned */
     size_t len;
     uint8_t ok;
-    char subject[TLS_FSZ(cert_subject)], issuer[TLS_FSZ(cert_issuer)], san[TLS_FSZ(cert_san)];
+    char *subject, *issuer, *san; /* owned; set when ok */
     char sha256[TLS_FSZ(cert_sha256)];
     lf_time not_before, not_after;
 };
@@ -863,8 +857,10 @@ static void parse_x509(struct cert_entry *e, const uint8_t *der, size_t len)
         return;
     }
     e->ok = 1;
-    name_text(X509_get_subject_name(x), e->subject, sizeof e->subject);
-    name_text(X509_get_issuer_name(x), e->issuer, sizeof e->issuer);
+    e->subject = name_text(X509_get_subject_name(x));
+    e->issuer = name_text(X509_get_issuer_name(x));
+    e->san = lf_xmalloc(LF_CAP_LONG + 2);
+    e->san[0] = 0;
     GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
     for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
@@ -872,7 +868,7 @@ static void parse_x509(struct cert_entry *e, const uint8_t *der, size_t len)
             continue;
         const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
         int n = ASN1_STRING_length(g->d.dNSName);
-        if (n > 0 && !join_field(e->san, sizeof e->san, s, (size_t)n))
+        if (n > 0 && !join_field(e->san, LF_CAP_LONG + 2, s, (size_t)n))
             break;
     }
     GENERAL_NAMES_free(gens);
@@ -888,6 +884,14 @@ static void parse_x509(struct cert_entry *e, const uint8_t *der, size_t len)
 }
 
 /* The leaf certificate, looked up by its bytes, parsed on a miss. */
+static void entry_clear(struct cert_entry *e)
+{
+    free(e->subject);
+    free(e->issuer);
+    free(e->san);
+    memset(e, 0, sizeof *e);
+}
+
 static void parse_leaf(struct tls_state *st, const uint8_t *der, size_t len)
 {
     struct lf_ev_tls *t = &st->ev.u.tls;
@@ -903,7 +907,7 @@ static void parse_leaf(struct tls_state *st, const uint8_t *der, size_t len)
             free(e->der);
             keep = lf_xmalloc(len ? len : 1);
         }
-        memset(e, 0, sizeof *e);
+        entry_clear(e);
         parse_x509(e, der, len);
         memcpy(keep, der, len);
         e->der = keep;
@@ -913,15 +917,17 @@ static void parse_leaf(struct tls_state *st, const uint8_t *der, size_t len)
         memset(e, 0, sizeof *e);
         parse_x509(e, der, len);
     }
-    if (!e->ok)
-        return;
-    st->cert_seen = 1;
-    memcpy(t->cert_subject, e->subject, sizeof t->cert_subject);
-    memcpy(t->cert_issuer, e->issuer, sizeof t->cert_issuer);
-    memcpy(t->cert_san, e->san, sizeof t->cert_san);
-    memcpy(t->cert_sha256, e->sha256, sizeof t->cert_sha256);
-    t->cert_not_before = e->not_before;
-    t->cert_not_after = e->not_after;
+    if (e->ok) {
+        st->cert_seen = 1;
+        LF_EV_SET(&st->ev, u.tls.cert_subject, e->subject);
+        LF_EV_SET(&st->ev, u.tls.cert_issuer, e->issuer);
+        LF_EV_SET(&st->ev, u.tls.cert_san, e->san);
+        memcpy(t->cert_sha256, e->sha256, sizeof t->cert_sha256);
+        t->cert_not_before = e->not_before;
+        t->cert_not_after = e->not_after;
+    }
+    if (e == &one)
+        entry_clear(e);
 }
 
 static void parse_certificate(struct tls_state *st, struct lf_cur m, int tls13)
@@ -1052,9 +1058,7 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
     if (st->emitted || (!st->ch_seen && !st->sh_seen) || !fc->eng)
         return;
     st->emitted = 1;
-    /* the fixed part is lf_event_start's zeros (tls_state_new) but for these */
     struct lf_event *ev = &st->ev;
-    ev->type = LF_EV_TLS;
     ev->ts = st->ts ? st->ts : fc->ts;
     struct lf_ev_tls *t = &ev->u.tls;
     ev->flow_id = fc->flow_id;
@@ -1063,8 +1067,6 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
     t->cert_encrypted = is_tls13(st->version) && !st->cert_seen;
     t->decrypting = st->dec && (st->decrypted_any || lf_tlsdec_has_keys(st->dec));
     t->decrypt_failures = st->failures;
-    if (!st->cert_seen) /* the state never set them */
-        memset((char *)t + CERT_TEXT_AT, 0, CERT_TEXT_END - CERT_TEXT_AT);
     lf_emit(fc->eng, ev);
     /* the handshake is over: its buffers come back, allocated again only for a
      * later message that spans records (TLS 1.3 KeyUpdate, tickets) */

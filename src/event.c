@@ -2,44 +2,240 @@
 #include "lyncflow/event.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
-/* What a new event holds besides zeroes. */
-static void event_head(struct lf_event *ev, enum lf_ev_type type, lf_time ts)
+#include "lyncflow/util.h"
+
+#define CAP_LONG LF_CAP_LONG /* URI, Location, the certificate's SAN list: the values a Lync admin reads whole */
+#define CAP_TEXT LF_CAP_TEXT
+#define MAX_FIELDS 16
+
+struct field_info {
+    const char *name; /* its JSON key */
+    size_t cap;
+};
+
+static const struct field_info tls_fields[] = {
+    {"sni", CAP_TEXT}, {"alpn", CAP_TEXT}, {"cert_subject", CAP_TEXT}, {"cert_issuer", CAP_TEXT},
+    {"cert_san", CAP_LONG},
+};
+static const struct field_info http_fields[] = {
+    {"sni", CAP_TEXT},          {"host", CAP_TEXT},           {"method", CAP_TEXT},
+    {"uri", CAP_LONG},          {"user_agent", CAP_TEXT},     {"user", CAP_TEXT},
+    {"content_type", CAP_TEXT}, {"location", CAP_LONG},       {"server_fqdn", CAP_TEXT},
+    {"ms_diagnostics", CAP_TEXT}, {"www_authenticate", CAP_TEXT}, {"auth_scheme", CAP_TEXT},
+    {"ntlm_domain", CAP_TEXT},  {"ntlm_user", CAP_TEXT},      {"ntlm_workstation", CAP_TEXT},
+    {"log_server", CAP_TEXT},
+};
+static const struct field_info finding_fields[] = {{"subject", CAP_TEXT}, {"message", CAP_LONG}};
+static const struct field_info signin_fields[] = {{"user", CAP_TEXT}, {"reason", CAP_TEXT}};
+
+/* The string fields of ev, in the order of its type's table above; returns how many. */
+static int fields_of(struct lf_event *ev, const char **f[MAX_FIELDS])
 {
-    ev->type = (uint8_t)type;
-    ev->ts = ts;
-    if (type == LF_EV_HTTP)
-        ev->u.http.latency_us = -1;
+    switch (ev->type) {
+    case LF_EV_TLS: {
+        struct lf_ev_tls *t = &ev->u.tls;
+        f[0] = &t->sni, f[1] = &t->alpn, f[2] = &t->cert_subject, f[3] = &t->cert_issuer, f[4] = &t->cert_san;
+        return 5;
+    }
+    case LF_EV_HTTP: {
+        struct lf_ev_http *h = &ev->u.http;
+        f[0] = &h->sni, f[1] = &h->host, f[2] = &h->method, f[3] = &h->uri, f[4] = &h->user_agent;
+        f[5] = &h->user, f[6] = &h->content_type, f[7] = &h->location, f[8] = &h->server_fqdn;
+        f[9] = &h->ms_diagnostics, f[10] = &h->www_authenticate, f[11] = &h->auth_scheme;
+        f[12] = &h->ntlm_domain, f[13] = &h->ntlm_user, f[14] = &h->ntlm_workstation, f[15] = &h->log_server;
+        return 16;
+    }
+    case LF_EV_FINDING:
+        f[0] = &ev->u.finding.subject, f[1] = &ev->u.finding.message;
+        return 2;
+    case LF_EV_SIGNIN:
+        f[0] = &ev->u.signin.user, f[1] = &ev->u.signin.reason;
+        return 2;
+    }
+    return 0;
+}
+
+static const struct field_info *table_of(int type, int *n)
+{
+    switch (type) {
+    case LF_EV_TLS: *n = (int)(sizeof tls_fields / sizeof tls_fields[0]); return tls_fields;
+    case LF_EV_HTTP: *n = (int)(sizeof http_fields / sizeof http_fields[0]); return http_fields;
+    case LF_EV_FINDING: *n = (int)(sizeof finding_fields / sizeof finding_fields[0]); return finding_fields;
+    case LF_EV_SIGNIN: *n = (int)(sizeof signin_fields / sizeof signin_fields[0]); return signin_fields;
+    }
+    *n = 0;
+    return NULL;
+}
+
+const char **lf_event_field_at(struct lf_event *ev, int i)
+{
+    const char **f[MAX_FIELDS];
+    return i >= 0 && i < fields_of(ev, f) ? f[i] : NULL;
+}
+
+size_t lf_event_text_len(const struct lf_event *ev)
+{
+    const char **f[MAX_FIELDS];
+    size_t n = 0;
+    for (int i = fields_of((struct lf_event *)ev, f); i-- > 0;) /* the pointers are only read */
+        n += strlen(*f[i]);
+    return n;
+}
+
+int lf_event_nfields(int type)
+{
+    int n;
+    table_of(type, &n);
+    return n;
+}
+
+const char *lf_event_field_name(int type, int i)
+{
+    int n;
+    const struct field_info *t = table_of(type, &n);
+    return i >= 0 && i < n ? t[i].name : "";
+}
+
+size_t lf_event_field_cap(int type, int i)
+{
+    int n;
+    const struct field_info *t = table_of(type, &n);
+    return i >= 0 && i < n ? t[i].cap : CAP_TEXT;
 }
 
 void lf_event_init(struct lf_event *ev, enum lf_ev_type type, lf_time ts)
 {
     memset(ev, 0, sizeof *ev);
-    event_head(ev, type, ts);
+    ev->type = (uint8_t)type;
+    ev->ts = ts;
+    if (type == LF_EV_HTTP)
+        ev->u.http.latency_us = -1;
+    const char **f[MAX_FIELDS];
+    for (int i = fields_of(ev, f); i-- > 0;)
+        *f[i] = "";
 }
 
-void lf_event_start(struct lf_event *ev, enum lf_ev_type type, lf_time ts)
+void lf_event_reset(struct lf_event *ev, enum lf_ev_type type, lf_time ts)
 {
-    memset(ev, 0, lf_event_size(type));
-    event_head(ev, type, ts);
+    struct lf_text keep = ev->text;
+    lf_event_init(ev, type, ts);
+    ev->text = keep;
+    ev->text.len = 0;
 }
 
-size_t lf_event_size(int type)
+void lf_event_release(struct lf_event *ev)
 {
-    size_t fixed = offsetof(struct lf_event, u);
-    switch (type) {
-    case LF_EV_FLOW: return fixed + sizeof(struct lf_ev_flow);
-    case LF_EV_TLS: return fixed + sizeof(struct lf_ev_tls);
-    case LF_EV_HTTP: return fixed + sizeof(struct lf_ev_http);
-    case LF_EV_FINDING: return fixed + sizeof(struct lf_ev_finding);
-    case LF_EV_SIGNIN: return fixed + sizeof(struct lf_ev_signin);
-    case LF_EV_STATS: return fixed + sizeof(struct lf_ev_stats);
+    const char **f[MAX_FIELDS];
+    for (int i = fields_of(ev, f); i-- > 0;)
+        if (ev->text.buf && *f[i] >= ev->text.buf && *f[i] < ev->text.buf + ev->text.cap)
+            *f[i] = "";
+    free(ev->text.buf);
+    memset(&ev->text, 0, sizeof ev->text);
+}
+
+/* Room for more bytes in ev's block: a bigger block holds the strings that lived in the old one. */
+static void text_reserve(struct lf_event *ev, size_t more)
+{
+    struct lf_text *t = &ev->text;
+    if (t->len + more <= t->cap)
+        return;
+    size_t cap = t->cap ? t->cap : 256;
+    while (cap < t->len + more)
+        cap *= 2;
+    char *old = t->buf, *nb = lf_xmalloc(cap);
+    uint32_t len = 0;
+    const char **f[MAX_FIELDS];
+    for (int i = fields_of(ev, f); i-- > 0;)
+        if (old && *f[i] >= old && *f[i] < old + t->cap) {
+            size_t n = strlen(*f[i]) + 1;
+            memcpy(nb + len, *f[i], n);
+            *f[i] = nb + len;
+            len += (uint32_t)n;
+        }
+    free(old);
+    t->buf = nb;
+    t->cap = (uint32_t)cap;
+    t->len = len;
+}
+
+void lf_event_setn(struct lf_event *ev, const char **field, const char *s, size_t n)
+{
+    const char **f[MAX_FIELDS];
+    int nf = fields_of(ev, f), i = 0;
+    while (i < nf && f[i] != field)
+        i++;
+    size_t cap = lf_event_field_cap(ev->type, i);
+    if (!s)
+        n = 0;
+    if (n > cap) {
+        n = cap;
+        ev->truncated |= 1u << i;
+    } else {
+        ev->truncated &= ~(1u << i);
     }
-    return sizeof(struct lf_event);
+    if (!n) {
+        *field = "";
+        return;
+    }
+    char *tmp = NULL;
+    if (ev->text.len + n + 1 > ev->text.cap && s >= ev->text.buf && s < ev->text.buf + ev->text.cap) {
+        tmp = lf_xmalloc(n); /* s lives in the block about to move */
+        memcpy(tmp, s, n);
+        s = tmp;
+    }
+    text_reserve(ev, n + 1);
+    char *d = ev->text.buf + ev->text.len;
+    memcpy(d, s, n);
+    free(tmp);
+    d[n] = 0;
+    ev->text.len += (uint32_t)n + 1;
+    *field = d;
+}
+
+void lf_event_set(struct lf_event *ev, const char **field, const char *s)
+{
+    lf_event_setn(ev, field, s, s ? strlen(s) : 0);
+}
+
+void lf_event_copy(struct lf_event *dst, const struct lf_event *src)
+{
+    if (dst == src)
+        return;
+    struct lf_text keep = dst->text;
+    memcpy(dst, src, sizeof *dst);
+    dst->text = keep;
+    dst->text.len = 0;
+    const char **f[MAX_FIELDS];
+    int n = fields_of(dst, f);
+    size_t need = 0;
+    for (int i = 0; i < n; i++)
+        need += **f[i] ? strlen(*f[i]) + 1 : 0;
+    if (need > dst->text.cap) {
+        /* the strings are src's still: a block big enough at once, nothing in it to move */
+        free(dst->text.buf);
+        size_t cap = 256;
+        while (cap < need)
+            cap *= 2;
+        dst->text.buf = lf_xmalloc(cap);
+        dst->text.cap = (uint32_t)cap;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!**f[i]) {
+            *f[i] = "";
+            continue;
+        }
+        size_t len = strlen(*f[i]) + 1;
+        char *d = dst->text.buf + dst->text.len;
+        memcpy(d, *f[i], len);
+        *f[i] = d;
+        dst->text.len += (uint32_t)len;
+    }
 }
 
 size_t lf_strlcpy(char *dst, const char *src, size_t size)

@@ -1,11 +1,20 @@
 /* event.h: the typed records that flow from dissectors to analysis to sinks.
  *
- * An event is a plain value: fixed-size fields, no pointers, so it can be
- * copied, queued between threads and kept by the analysis without ownership
- * questions. Strings are NUL-terminated and truncated to their field size.
- * Producers (dissectors, the flow table, the IIS log reader) fill one with
- * lf_event_init() and hand it to lf_emit(); the analysis fills the enrichment
- * fields (role, service, listener, ...) before sinks see it.
+ * An event is a small value (numbers, addresses, short names of our own in
+ * fixed fields) whose strings from the wire (URI, Host, User-Agent, user, SNI,
+ * certificate names, findings' text, ...) are whole: each is a `const char *`,
+ * never NULL ("" when empty), up to its documented cap (lf_event_field_cap;
+ * 64 KiB for a URI, a Location and a certificate's SAN list, 8 KiB for the
+ * others). A value cut at its cap sets the field's bit in `truncated`, and
+ * the NDJSON names it ("truncated": ["uri"]).
+ *
+ * Ownership: lf_event_set() copies a string into the event's own text block
+ * (ev->text), which the event owns; an event made with lf_event_init() owns
+ * nothing until then. A producer may instead point a field at storage that
+ * outlives every use of the event (a static name, the model's findings).
+ * Whoever keeps an event past the call that handed it over keeps a copy made
+ * with lf_event_copy(), which owns all its strings; lf_event_release() frees
+ * a block. Plain struct assignment shares the block: never assign events.
  * The JSON field names are the contract of design.md ("Events").
  */
 #ifndef LYNCFLOW_EVENT_H
@@ -50,14 +59,14 @@ struct lf_ev_flow {
 };
 
 struct lf_ev_tls {
-    char sni[256];
+    const char *sni;
     uint16_t version;       /* negotiated (ServerHello/supported_versions), or 0 */
     uint16_t client_version;
     uint16_t cipher;        /* negotiated suite, or 0 */
-    char alpn[64];          /* negotiated ALPN, else the client's list joined by ',' */
-    char cert_subject[256];
-    char cert_issuer[256];
-    char cert_san[1024]; /* DNS names joined by ',' */
+    const char *alpn;       /* negotiated ALPN, else the client's list joined by ',' */
+    const char *cert_subject;
+    const char *cert_issuer;
+    const char *cert_san;   /* DNS names joined by ',' */
     char cert_sha256[65];
     lf_time cert_not_before, cert_not_after;
     char ja3[33];
@@ -73,30 +82,30 @@ struct lf_ev_tls {
 };
 
 struct lf_ev_http {
-    char sni[256];
-    char host[256];
-    char method[16];
-    char uri[1024];
+    const char *sni;
+    const char *host;
+    const char *method;
+    const char *uri;
     uint16_t status;      /* 0: no response seen */
     uint16_t substatus;   /* IIS sc-substatus */
     uint32_t win32_status;/* IIS sc-win32-status */
-    char user_agent[256];
-    char user[128];       /* NTLM type-3 user (DOMAIN\user), cs-username, or sip URI */
-    char content_type[128];
-    char location[512];
-    char server_fqdn[256];    /* X-MS-Server-Fqdn */
-    char ms_diagnostics[256]; /* X-Ms-diagnostics */
-    char www_authenticate[256];
-    char auth_scheme[16];     /* Authorization scheme: NTLM, Negotiate, Bearer, Basic ... */
-    uint8_t ntlm_type;        /* 1, 2 or 3 from the Authorization/WWW-Authenticate token */
-    char ntlm_domain[64], ntlm_user[64], ntlm_workstation[64];
+    const char *user_agent;
+    const char *user;     /* NTLM type-3 user (DOMAIN\user), cs-username, or sip URI */
+    const char *content_type;
+    const char *location;
+    const char *server_fqdn;    /* X-MS-Server-Fqdn */
+    const char *ms_diagnostics; /* X-Ms-diagnostics */
+    const char *www_authenticate;
+    const char *auth_scheme;    /* Authorization scheme: NTLM, Negotiate, Bearer, Basic ... */
+    uint8_t ntlm_type;          /* 1, 2 or 3 from the Authorization/WWW-Authenticate token */
+    const char *ntlm_domain, *ntlm_user, *ntlm_workstation;
     int64_t latency_us;       /* response start minus request start; -1 unknown */
     uint64_t req_bytes, resp_bytes;
     uint32_t time_taken_ms;   /* IIS time-taken */
     uint8_t decrypted;        /* came from decrypted TLS */
     uint8_t h2;
     char source[8];           /* "pcap" or "iis" */
-    char log_server[64];      /* IIS: the server the log belongs to */
+    const char *log_server;   /* IIS: the server the log belongs to */
     uint8_t whole_seconds;    /* IIS: the log's times have no fraction: ts is the second the request completed in */
     uint64_t match_seq;       /* IIS: the capture request this line matched, as its 1-based position among the
                                  run's events (the proxy's back-leg request when the capture shows it, else the
@@ -106,17 +115,17 @@ struct lf_ev_http {
 struct lf_ev_finding {
     uint8_t severity; /* enum lf_severity */
     char code[48];
-    char subject[256];
-    char message[1024];
+    const char *subject;
+    const char *message;
 };
 
 struct lf_ev_signin {
     lf_time end;
-    char user[128];
+    const char *user;
     uint32_t steps;
     char phase[24]; /* discover, webticket, certificate, homepool */
     uint8_t verdict; /* enum lf_verdict */
-    char reason[256];
+    const char *reason;
 };
 
 struct lf_ev_stats {
@@ -126,6 +135,16 @@ struct lf_ev_stats {
     uint64_t iis_lines, iis_errors;
     uint64_t iis_matched, iis_unmatched; /* IIS lines matched to a capture request, and not (merged runs) */
     uint64_t http_errors; /* HTTP flows left on malformed or oversized messages */
+    uint64_t truncated;   /* events with a string cut at its cap */
+};
+
+#define LF_CAP_LONG 65536 /* cap of uri, location, cert_san and a finding's message */
+#define LF_CAP_TEXT 8192  /* cap of every other string field */
+
+/* An event's own string bytes. */
+struct lf_text {
+    char *buf;
+    uint32_t len, cap;
 };
 
 struct lf_event {
@@ -140,6 +159,7 @@ struct lf_event {
     char listener[64];      /* listener name from the topology */
     char server_name[64];   /* server name from the topology */
     uint8_t stitched;       /* front and back legs were matched */
+    uint32_t truncated;     /* bit i: string field i of the type (lf_event_field_name) was cut at its cap */
     union {
         struct lf_ev_flow flow;
         struct lf_ev_tls tls;
@@ -148,21 +168,41 @@ struct lf_event {
         struct lf_ev_signin signin;
         struct lf_ev_stats stats;
     } u;
+    struct lf_text text;
 };
 
-/* Zeroes ev and sets its type and time. */
+/* Zeroes ev (owning nothing), every string "", and sets its type and time. ev's old text block, if any, is
+ * not freed: use it on new events. */
 void lf_event_init(struct lf_event *ev, enum lf_ev_type type, lf_time ts);
-/* The same values, but only the part consumers read is written
- * (lf_event_size(type)), not the whole 3.9 KB union: for events made a
- * packet at a time. */
-void lf_event_start(struct lf_event *ev, enum lf_ev_type type, lf_time ts);
-/* Bytes of an event of this type that carry anything: the fixed part and its
- * own union member (the whole struct for an unknown type). */
-size_t lf_event_size(int type);
+/* The same for an event used again: keeps (and empties) its text block. */
+void lf_event_reset(struct lf_event *ev, enum lf_ev_type type, lf_time ts);
+/* Frees ev's text block; ev owns nothing after it (its strings are then ""). */
+void lf_event_release(struct lf_event *ev);
+/* dst, an initialised event, becomes a copy of src owning all its strings (in dst's own block, reused). */
+void lf_event_copy(struct lf_event *dst, const struct lf_event *src);
+/* Copies s (NULL: "") into *field, a string field of ev, up to the field's cap (n bytes of s for setn); a
+ * cut value sets the field's truncated bit. */
+void lf_event_set(struct lf_event *ev, const char **field, const char *s);
+void lf_event_setn(struct lf_event *ev, const char **field, const char *s, size_t n);
+#define LF_EV_SET(ev, f, s) lf_event_set((ev), &(ev)->f, (s))
+#define LF_EV_SETN(ev, f, s, n) lf_event_setn((ev), &(ev)->f, (const char *)(s), (n))
+/* The string fields of an event of this type: their number, and each one's JSON name and cap. */
+int lf_event_nfields(int type);
+/* String field i of ev (in the order of lf_event_field_name), NULL past the last. */
+const char **lf_event_field_at(struct lf_event *ev, int i);
+/* The bytes of all ev's string fields together (without their NULs). */
+size_t lf_event_text_len(const struct lf_event *ev);
+const char *lf_event_field_name(int type, int i);
+size_t lf_event_field_cap(int type, int i);
 
-/* Copies a string into a fixed field, truncating, always NUL-terminating (src NULL: empty). Reads no
- * more of src than fits. */
-#define LF_SET(field, src) lf_set_str((field), (src), sizeof(field))
+/* Copies a string into a fixed char array, truncating, always NUL-terminating (src NULL: empty). Reads no
+ * more of src than fits. Not for an event's string fields (lf_event_set): a pointer does not compile. */
+#define LF_SET(field, src)                                                                                      \
+    do {                                                                                                        \
+        _Static_assert(!__builtin_types_compatible_p(__typeof__(field), __typeof__(&(field)[0])),               \
+                       "LF_SET takes a char array");                                                            \
+        lf_set_str((field), (src), sizeof(field));                                                              \
+    } while (0)
 static inline void lf_set_str(char *dst, const char *src, size_t size)
 {
     size_t n = src ? strnlen(src, size - 1) : 0;
@@ -172,7 +212,7 @@ static inline void lf_set_str(char *dst, const char *src, size_t size)
 }
 /* The same into dst[size] (nothing when size is 0); returns strlen(src). */
 size_t lf_strlcpy(char *dst, const char *src, size_t size);
-/* Copies n bytes (not NUL-terminated input) into a fixed field. */
+/* Copies n bytes (not NUL-terminated input) into a fixed char array. */
 #define LF_SETN(field, src, n) lf_strncpy_n((field), sizeof(field), (const char *)(src), (n))
 void lf_strncpy_n(char *dst, size_t size, const char *src, size_t n);
 

@@ -17,6 +17,8 @@
 /* Formats one event as a JSON object (no newline) into buf; returns the
  * length written (truncated objects are never produced: -1 when too small). */
 int lf_event_to_json(const struct lf_event *ev, char *buf, size_t size);
+/* A buffer size that always holds ev's object and its NUL. */
+size_t lf_event_json_size(const struct lf_event *ev);
 
 /* path "-" is stdout. NULL with err on failure to open. */
 struct lf_sink *lf_json_sink_new(const char *path, char *err, size_t errsize);

@@ -87,7 +87,6 @@ struct pend {
     char name[256];
     struct partner partner;
     struct iisinfo iis;    /* what a matched IIS line told */
-    size_t extent;         /* ev's bytes that may be non-zero: the own part of the last event kept here */
     struct lf_event ev;    /* last: the fields above and ev's type and ts share the first cache lines */
 };
 
@@ -144,6 +143,7 @@ struct lf_analysis {
     size_t req_next;
     uint8_t back_http[LF_TOPO_MAX_SERVERS]; /* the capture shows requests of the back leg to this server */
     uint64_t iis_matched, iis_unmatched;
+    uint64_t truncated; /* events with a string cut at its cap */
     struct lf_findings *findings;
     lf_time last_findings;
     int front_seen, back_seen;
@@ -2055,14 +2055,13 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *in)
     if (an->count == HOLD)
         release_one(an);
     struct pend *p = ring(an, an->count);
-    memset(&p->stitched, 0, offsetof(struct pend, extent) - offsetof(struct pend, stitched)); /* ev: copied below */
-    /* only the event's own part is read (all the merge holds of it); what an earlier, longer event left past
-     * it is cleared */
-    size_t size = lf_event_size(in->type);
-    memcpy(&p->ev, in, size);
-    if (p->extent > size)
-        memset((uint8_t *)&p->ev + size, 0, p->extent - size);
-    p->extent = size;
+    p->stitched = p->partner_iis = p->iis_matched = 0;
+    p->partner_uid = p->partner_seq = 0;
+    memset(p->name, 0, sizeof p->name);
+    memset(&p->partner, 0, sizeof p->partner);
+    memset(&p->iis, 0, sizeof p->iis);
+    lf_event_copy(&p->ev, in); /* the slot keeps its text block for the next event */
+    an->truncated += in->truncated != 0;
     struct lf_event *ev = &p->ev;
     p->uid = ++an->uids;
     p->side = LF_SIDE_NONE;
@@ -2102,7 +2101,12 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *in)
     enrich_fields(an, p);
     pthread_mutex_unlock(&an->model.lock);
     /* the caller sees the enrichment known so far */
-    memcpy(&in->role, &p->ev.role, offsetof(struct lf_event, stitched) + 1 - offsetof(struct lf_event, role));
+    in->role = p->ev.role;
+    memcpy(in->simple_url, p->ev.simple_url, sizeof in->simple_url);
+    memcpy(in->service, p->ev.service, sizeof in->service);
+    memcpy(in->listener, p->ev.listener, sizeof in->listener);
+    memcpy(in->server_name, p->ev.server_name, sizeof in->server_name);
+    in->stitched = p->ev.stitched;
     release_due(an, 0);
 }
 
@@ -2117,14 +2121,14 @@ void lf_analysis_advance(struct lf_analysis *an, lf_time now)
 
 void lf_signin_event(const struct lf_signin *s, struct lf_event *ev)
 {
-    lf_event_start(ev, LF_EV_SIGNIN, s->start);
+    lf_event_init(ev, LF_EV_SIGNIN, s->start);
     ev->client = s->client;
     ev->u.signin.end = s->end;
-    LF_SET(ev->u.signin.user, s->user);
+    ev->u.signin.user = s->user; /* borrowed from the model, which outlives the event */
     ev->u.signin.steps = s->nsteps;
     LF_SET(ev->u.signin.phase, s->phase);
     ev->u.signin.verdict = s->verdict;
-    LF_SET(ev->u.signin.reason, s->reason);
+    ev->u.signin.reason = s->reason;
 }
 
 void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
@@ -2158,12 +2162,12 @@ void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
     m->stats.stitched = m->stitched;
     m->stats.iis_matched = an->iis_matched;
     m->stats.iis_unmatched = an->iis_unmatched;
+    m->stats.truncated = an->truncated;
     m->finished = 1;
     model_changed(an);
     pthread_mutex_unlock(&m->lock);
 
     struct lf_event ev;
-    lf_event_init(&ev, LF_EV_SIGNIN, 0); /* zeros past the signin part, which each sign-in rewrites */
     for (uint32_t i = 0; i < m->nsignins; i++) {
         lf_signin_event(&m->signins[i], &ev);
         an->seq++;
@@ -2171,7 +2175,7 @@ void lf_analysis_finish(struct lf_analysis *an, const struct lf_ev_stats *stats)
     }
     for (int i = 0; i < m->nfindings; i++) {
         lf_event_init(&ev, LF_EV_FINDING, m->finding_ts[i]);
-        ev.u.finding = m->findings[i];
+        ev.u.finding = m->findings[i]; /* its strings borrowed from the model */
         an->seq++;
         forward(an, &ev);
     }
@@ -2196,9 +2200,15 @@ void lf_analysis_free(struct lf_analysis *an)
         free(an->model.signins[i].steps);
     free(an->model.signins);
     pthread_mutex_destroy(&an->model.lock);
+    for (int i = 0; i < LF_MODEL_MAX_FINDINGS; i++) {
+        free((char *)an->model.findings[i].subject);
+        free((char *)an->model.findings[i].message);
+    }
     lf_findings_free(an->findings);
     free(an->conns);
     free(an->reqs);
+    for (size_t i = 0; an->hold && i < HOLD; i++)
+        lf_event_release(&an->hold[i].ev);
     free(an->hold);
     free(an->client_prev);
     free(an);

@@ -26,14 +26,16 @@ struct srv_stats {
 
 struct misroute {
     int listener, server;
-    char kind[16], name[256];
+    char kind[16];
+    char *name; /* owned: a name, or the URI when the request named none */
     uint64_t n;
     lf_time ts;
 };
 
 struct san {
     int listener;
-    char sni[256], sans[512];
+    char sni[256];
+    char *sans; /* owned: the certificate's SAN list (or subject), whole */
     uint8_t alert_desc, alert_from, cert_visible;
     uint64_t n;
     lf_time ts;
@@ -57,7 +59,7 @@ struct split {
 
 struct longpoll {
     int listener, server;
-    char uri[160];
+    char *uri; /* owned */
     uint16_t status;
     int64_t duration_us;
     uint64_t n;
@@ -108,7 +110,18 @@ struct lf_findings *lf_findings_new(void)
     return f;
 }
 
-void lf_findings_free(struct lf_findings *f) { free(f); }
+void lf_findings_free(struct lf_findings *f)
+{
+    if (!f)
+        return;
+    for (int i = 0; i < f->nmis; i++)
+        free(f->mis[i].name);
+    for (int i = 0; i < f->nsan; i++)
+        free(f->san[i].sans);
+    for (int i = 0; i < f->nlp; i++)
+        free(f->lp[i].uri);
+    free(f);
+}
 
 /* "x.contoso.com" against one SAN entry ("*.contoso.com" covers one label). */
 static int san_covers(const char *san, size_t n, const char *name)
@@ -176,7 +189,7 @@ static void observe_tls(struct lf_findings *f, const struct lf_obs *o)
     memset(s, 0, sizeof *s);
     s->listener = o->listener;
     LF_SET(s->sni, t->sni);
-    LF_SET(s->sans, t->cert_san[0] ? t->cert_san : t->cert_subject);
+    s->sans = lf_xstrdup(t->cert_san[0] ? t->cert_san : t->cert_subject);
     s->alert_from = t->alert_from;
     s->alert_desc = t->alert_desc;
     s->cert_visible = (uint8_t)visible;
@@ -275,7 +288,7 @@ static void observe_longpoll(struct lf_findings *f, const struct lf_obs *o)
     struct longpoll *l = &f->lp[f->nlp++];
     l->listener = o->listener;
     l->server = o->server;
-    LF_SET(l->uri, h->uri);
+    l->uri = lf_xstrdup(h->uri);
     l->status = h->status;
     l->duration_us = d;
     l->n = 1;
@@ -347,7 +360,7 @@ void lf_findings_observe(struct lf_findings *f, const struct lf_obs *o)
                 m->listener = o->listener;
                 m->server = o->server;
                 LF_SET(m->kind, kind);
-                LF_SET(m->name, o->name[0] ? o->name : ev->u.http.uri);
+                m->name = lf_xstrdup(o->name[0] ? o->name : ev->u.http.uri);
                 m->n = 1;
                 m->ts = ev->ts;
             } else {
@@ -388,14 +401,20 @@ static void add(struct lf_model *m, lf_time ts, enum lf_severity sev, const char
     if (m->nfindings == LF_MODEL_MAX_FINDINGS)
         return;
     struct lf_ev_finding *f = &m->findings[m->nfindings];
+    /* the model owns a finding's strings: those of an earlier evaluation in this slot go */
+    free((char *)f->subject);
+    free((char *)f->message);
     memset(f, 0, sizeof *f);
     f->severity = (uint8_t)sev;
     LF_SET(f->code, code);
-    LF_SET(f->subject, subject);
+    f->subject = lf_xstrdup(subject ? subject : "");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(f->message, sizeof f->message, fmt, ap);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = lf_xstrdup("");
     va_end(ap);
+    f->message = msg;
     m->finding_ts[m->nfindings] = ts;
     m->nfindings++;
 }
@@ -494,9 +513,7 @@ static void simple_urls(struct lf_findings *f, struct lf_model *m, const struct 
         const struct lf_node *n = &m->servers[r->server];
         if (n->role == LF_ROLE_DIRECTOR)
             continue;
-        char subject[300];
-        snprintf(subject, sizeof subject, "%s", r->name);
-        add(m, r->ts, LF_SEV_WARNING, "simple-url-not-director", subject,
+        add(m, r->ts, LF_SEV_WARNING, "simple-url-not-director", r->name,
             "simple URL %s (%s) was answered by %s (%s) instead of the Director %s: %llu requests/connections%s%s. "
             "With a Director, publish the simple URLs to the Director's external web services (%s, port 4443)",
             r->name, r->kind, n->name, lf_role_name((enum lf_role)n->role), m->servers[dir].name,

@@ -1,14 +1,14 @@
 /* merge.c: reorder window for capture events and k-way merge with IIS logs.
  *
- * Events wait in slot pools, one per event type, each slot holding the
- * event's fixed part and its own union member only (a flow event takes 296
- * bytes, not the whole struct); the heap orders small (ts, seq, pool, slot)
- * entries, so reordering moves 24 bytes, not whole events. Most events come
+ * Events wait in a pool of slots, each a copy of the event (lf_event_copy)
+ * in a slot that keeps its text block for the next one; the heap orders
+ * small (ts, seq, slot) entries, so reordering moves 24 bytes, not whole
+ * events. Most events come
  * in order (no older than the last one queued): those wait in a queue, in
  * arrival order, and only the others go through the heap; the next out is
  * the smaller of the queue's head and the heap's top. A held event goes
  * out from its slot, which is free again once the callback returns; a late
- * one from a buffer of its own type.
+ * one from a copy of its own.
  */
 #include "lyncflow/merge.h"
 
@@ -31,14 +31,11 @@ struct entry {
     lf_time ts;
     uint64_t seq;
     uint32_t slot;
-    uint8_t pool;
 };
 
-#define NPOOLS (LF_EV_STATS + 1) /* one per event type; pool 0 holds whole events of any other type */
-
 struct pool {
-    uint8_t *mem; /* cap slots of size bytes (the type's lf_event_size, rounded up to the events' alignment) */
-    size_t size, cap;
+    struct lf_event *ev; /* cap slots */
+    size_t cap;
     uint32_t *freelist;
     size_t nfree;
 };
@@ -51,9 +48,8 @@ struct lf_merge {
     size_t n, cap;
     struct entry *q;        /* ring of qcap (a power of 2): qlen entries from qhead, in (ts, seq) order */
     size_t qhead, qlen, qcap;
-    struct pool pools[NPOOLS];
-    struct lf_event out_ev[NPOOLS]; /* late events handed out: one per pool, so that the bytes past an event's
-                                       own part are always zero */
+    struct pool pool;
+    struct lf_event late; /* a late event's copy, handed out from here */
     uint64_t nextseq;
     lf_time released; /* every event with ts <= this has been handed out */
     struct source *src;
@@ -67,9 +63,6 @@ struct lf_merge *lf_merge_new(void (*out)(void *, struct lf_event *), void *out_
     m->out_ctx = out_ctx;
     m->window = window;
     m->released = INT64_MIN;
-    /* slots stay aligned as events are: a finding's part is bytes only */
-    for (int i = 0; i < NPOOLS; i++)
-        m->pools[i].size = (lf_event_size(i) + _Alignof(struct lf_event) - 1) & ~(_Alignof(struct lf_event) - 1);
     return m;
 }
 
@@ -92,7 +85,8 @@ static uint32_t pool_get(struct pool *p)
     if (p->nfree == 0) {
         size_t old = p->cap;
         p->cap = p->cap ? p->cap * 2 : 64;
-        p->mem = lf_xrealloc(p->mem, p->cap * p->size);
+        p->ev = lf_xrealloc(p->ev, p->cap * sizeof *p->ev); /* moved: each slot's text block goes with it */
+        memset(p->ev + old, 0, (p->cap - old) * sizeof *p->ev);
         p->freelist = lf_xrealloc(p->freelist, p->cap * sizeof *p->freelist);
         for (size_t i = p->cap; i > old; i--)
             p->freelist[p->nfree++] = (uint32_t)(i - 1);
@@ -102,11 +96,10 @@ static uint32_t pool_get(struct pool *p)
 
 static void heap_push(struct lf_merge *m, const struct lf_event *ev, lf_time key)
 {
-    uint8_t pi = ev->type < NPOOLS ? ev->type : 0;
-    struct pool *p = &m->pools[pi];
+    struct pool *p = &m->pool;
     uint32_t slot = pool_get(p);
-    memcpy(p->mem + (size_t)slot * p->size, ev, lf_event_size(ev->type));
-    struct entry e = {key, m->nextseq++, slot, pi};
+    lf_event_copy(&p->ev[slot], ev);
+    struct entry e = {key, m->nextseq++, slot};
     /* no older than the queue's newest: after it, as seq only grows */
     if (m->qlen == 0 || key >= m->q[(m->qhead + m->qlen - 1) & (m->qcap - 1)].ts) {
         if (m->qlen == m->qcap) {
@@ -164,8 +157,8 @@ static void heap_pop_out(struct lf_merge *m)
         if (m->n)
             m->heap[i] = last;
     }
-    struct pool *p = &m->pools[top.pool];
-    m->out(m->out_ctx, (struct lf_event *)(void *)(p->mem + (size_t)top.slot * p->size));
+    struct pool *p = &m->pool;
+    m->out(m->out_ctx, &p->ev[top.slot]);
     p->freelist[p->nfree++] = top.slot;
 }
 
@@ -217,10 +210,8 @@ static void release(struct lf_merge *m, lf_time limit)
 void lf_merge_push(struct lf_merge *m, const struct lf_event *ev)
 {
     if (ev->ts <= m->released) {
-        uint8_t pi = ev->type < NPOOLS ? ev->type : 0;
-        struct lf_event *out = &m->out_ev[pi];
-        memcpy(out, ev, m->pools[pi].size);
-        m->out(m->out_ctx, out);
+        lf_event_copy(&m->late, ev);
+        m->out(m->out_ctx, &m->late);
         return;
     }
     heap_push(m, ev, ev->ts);
@@ -243,10 +234,13 @@ void lf_merge_free(struct lf_merge *m)
         return;
     free(m->heap);
     free(m->q);
-    for (int i = 0; i < NPOOLS; i++) {
-        free(m->pools[i].mem);
-        free(m->pools[i].freelist);
-    }
+    for (size_t i = 0; i < m->pool.cap; i++)
+        lf_event_release(&m->pool.ev[i]);
+    free(m->pool.ev);
+    free(m->pool.freelist);
+    lf_event_release(&m->late);
+    for (size_t i = 0; i < m->nsrc; i++)
+        lf_event_release(&m->src[i].pending);
     free(m->src);
     free(m);
 }

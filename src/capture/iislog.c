@@ -319,15 +319,12 @@ static int parse_time(const char *s, size_t n, int64_t *us, int *has_frac)
     return 0;
 }
 
-static void copy_field(char *dst, size_t size, const char *s, size_t n, int plus_is_space)
+/* Sets string field *f of ev to a log field's n bytes ("-" is empty); '+' as ' ' where the log writes spaces so. */
+static void copy_field(struct lf_event *ev, const char **f, const char *s, size_t n, int plus_is_space)
 {
-    if (empty(s, n)) {
-        dst[0] = 0;
-        return;
-    }
-    lf_strncpy_n(dst, size, s, n);
+    lf_event_setn(ev, f, s, empty(s, n) ? 0 : n);
     if (plus_is_space)
-        for (char *p = dst; *p; p++)
+        for (char *p = (char *)*f; *p; p++) /* the event's own copy */
             if (*p == '+')
                 *p = ' ';
 }
@@ -369,7 +366,7 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
     const char *sip = "", *cip = "", *stem = "", *query = "";
     size_t sipn = 0, cipn = 0, stemn = 0, queryn = 0;
     unsigned long long v, sport = 0;
-    lf_event_init(ev, LF_EV_HTTP, 0);
+    lf_event_reset(ev, LF_EV_HTTP, 0);
     struct lf_ev_http *h = &ev->u.http;
     LF_SET(h->source, "iis");
     for (int i = 0; i < k; i++) {
@@ -401,7 +398,7 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
             cip = s;
             cipn = l;
             break;
-        case F_METHOD: copy_field(h->method, sizeof h->method, s, l, 0); break;
+        case F_METHOD: copy_field(ev, &h->method, s, l, 0); break;
         case F_STEM:
             stem = s;
             stemn = empty(s, l) ? 0 : l;
@@ -410,9 +407,9 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
             query = s;
             queryn = empty(s, l) ? 0 : l;
             break;
-        case F_USER: copy_field(h->user, sizeof h->user, s, l, 0); break;
-        case F_UA: copy_field(h->user_agent, sizeof h->user_agent, s, l, 1); break;
-        case F_HOST: copy_field(h->host, sizeof h->host, s, l, 0); break;
+        case F_USER: copy_field(ev, &h->user, s, l, 0); break;
+        case F_UA: copy_field(ev, &h->user_agent, s, l, 1); break;
+        case F_HOST: copy_field(ev, &h->host, s, l, 0); break;
         case F_SPORT:
             if (!empty(s, l) && parse_num(s, l, 65535, &sport)) {
                 *why = "bad s-port";
@@ -480,25 +477,31 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
     if (has_frac && h->time_taken_ms && ev->ts >= (lf_time)h->time_taken_ms * 1000)
         ev->ts -= (lf_time)h->time_taken_ms * 1000;
     h->whole_seconds = !has_frac;
-    lf_strncpy_n(h->uri, sizeof h->uri, stem, stemn);
-    if (!h->method[0] || !h->uri[0]) {
+    if (!h->method[0] || !stemn || !stem[0]) {
         *why = "no cs-method or cs-uri-stem";
         return -1;
     }
-    size_t sl = strlen(h->uri);
-    if (queryn && query[0] && sl + 1 < sizeof h->uri) {
-        h->uri[sl] = '?';
-        lf_strncpy_n(h->uri + sl + 1, sizeof h->uri - sl - 1, query, queryn);
+    stemn = strnlen(stem, stemn);
+    if (queryn && query[0]) {
+        queryn = strnlen(query, queryn);
+        char *uri = lf_xmalloc(stemn + 1 + queryn);
+        memcpy(uri, stem, stemn);
+        uri[stemn] = '?';
+        memcpy(uri + stemn + 1, query, queryn);
+        lf_event_setn(ev, &h->uri, uri, stemn + 1 + queryn);
+        free(uri);
+    } else {
+        lf_event_setn(ev, &h->uri, stem, stemn);
     }
     ev->server.port = (uint16_t)sport;
     set_ip(&r->sip, &ev->server, sip, sipn);
     set_ip(&r->cip, &ev->client, cip, cipn);
     if (r->server[0]) {
-        LF_SET(h->log_server, r->server);
+        LF_EV_SET(ev, u.http.log_server, r->server);
     } else if (r->topo && ev->server.family) {
         const struct lf_topo_server *srv = lf_topology_server_by_addr(r->topo, &ev->server);
         if (srv)
-            LF_SET(h->log_server, srv->name);
+            LF_EV_SET(ev, u.http.log_server, srv->name);
     }
     return 0;
 }

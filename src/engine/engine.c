@@ -64,7 +64,7 @@ void lf_emit(struct lf_engine *eng, struct lf_event *ev)
         eng->emit(eng->emit_ctx, ev);
 }
 
-/* Zeroes an event's first n bytes, n known at compile time so the compiler writes the stores itself. */
+/* What a dissector is told of the flow it reads. */
 static void flowctx(struct lf_engine *eng, const struct lf_flow *f, struct lf_flowctx *fc)
 {
     /* every member named: no memset of the whole context and its padding first */
@@ -343,7 +343,7 @@ static void on_flow_end(void *ctx, struct lf_flow *f)
     struct engine_impl *im = ctx;
     finish_dissection(im, f);
     struct lf_event ev;
-    lf_event_start(&ev, LF_EV_FLOW, f->first);
+    lf_event_init(&ev, LF_EV_FLOW, f->first); /* a flow event has no strings: it owns nothing */
     ev.flow_id = f->id;
     ev.client = f->cli;
     ev.server = f->srv;

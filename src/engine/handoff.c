@@ -18,7 +18,7 @@ enum msg { MSG_EVENT, MSG_CLOCK, MSG_IDLE, MSG_FINISH };
 struct slot {
     uint8_t kind;       /* enum msg */
     lf_time now;        /* the capture clock when the message was made */
-    struct lf_event ev; /* MSG_EVENT: the first lf_event_size(type) bytes */
+    struct lf_event ev; /* MSG_EVENT: a copy (lf_event_copy) whose text block the slot keeps for the next one */
 };
 
 struct lf_handoff {
@@ -40,21 +40,21 @@ struct lf_handoff {
     lf_time applied;       /* analysis thread: the clock the merge was advanced to */
 };
 
-/* The analysis thread's side of one message. */
-static void take(struct lf_handoff *h, struct slot *s)
+/* The analysis thread's side of one message (ev: MSG_EVENT's event). */
+static void take(struct lf_handoff *h, enum msg kind, lf_time now, const struct lf_event *ev)
 {
-    if (s->now > h->applied) {
-        lf_merge_advance(h->merge, s->now);
-        h->applied = s->now;
+    if (now > h->applied) {
+        lf_merge_advance(h->merge, now);
+        h->applied = now;
     }
-    switch ((enum msg)s->kind) {
+    switch (kind) {
     case MSG_EVENT:
-        lf_merge_push(h->merge, &s->ev);
+        lf_merge_push(h->merge, ev);
         break;
     case MSG_CLOCK:
         break;
     case MSG_IDLE:
-        lf_analysis_advance(h->an, s->now - h->window);
+        lf_analysis_advance(h->an, now - h->window);
         break;
     case MSG_FINISH:
         lf_merge_finish(h->merge);
@@ -99,7 +99,7 @@ static void *consumer(void *arg)
         }
         for (size_t i = from; i < to && !last; i++) {
             struct slot *s = &h->ring[i % SLOTS];
-            take(h, s);
+            take(h, (enum msg)s->kind, s->now, &s->ev);
             last = s->kind == MSG_FINISH;
         }
         from = to;
@@ -119,7 +119,7 @@ struct lf_handoff *lf_handoff_new(struct lf_merge *merge, struct lf_analysis *an
     h->now = h->sent_now = h->applied = INT64_MIN;
     if (!threaded)
         return h;
-    h->ring = lf_xmalloc(SLOTS * sizeof *h->ring);
+    h->ring = lf_xcalloc(SLOTS, sizeof *h->ring);
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->not_empty, NULL);
     pthread_cond_init(&h->not_full, NULL);
@@ -138,12 +138,7 @@ static void put(struct lf_handoff *h, enum msg kind, lf_time now, const struct l
 {
     h->sent_now = now;
     if (!h->threaded) {
-        struct slot s;
-        s.kind = (uint8_t)kind;
-        s.now = now;
-        if (ev)
-            memcpy(&s.ev, ev, lf_event_size(ev->type));
-        take(h, &s);
+        take(h, kind, now, ev);
         return;
     }
     size_t head = atomic_load_explicit(&h->head, memory_order_relaxed);
@@ -153,7 +148,7 @@ static void put(struct lf_handoff *h, enum msg kind, lf_time now, const struct l
     s->kind = (uint8_t)kind;
     s->now = now;
     if (ev)
-        memcpy(&s->ev, ev, lf_event_size(ev->type));
+        lf_event_copy(&s->ev, ev);
     atomic_store(&h->head, head + 1);
     if (atomic_load(&h->consumer_sleeps) &&
         (kind != MSG_EVENT || head + 1 - atomic_load_explicit(&h->tail, memory_order_relaxed) >= WAKE_AT))
@@ -198,6 +193,8 @@ void lf_handoff_free(struct lf_handoff *h)
         pthread_cond_destroy(&h->not_empty);
         pthread_cond_destroy(&h->not_full);
     }
+    for (size_t i = 0; h->ring && i < SLOTS; i++)
+        lf_event_release(&h->ring[i].ev);
     free(h->ring);
     free(h);
 }

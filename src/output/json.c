@@ -228,8 +228,8 @@ JW_INLINE void jw_lit(struct jw *w, const char *k, const char *v)
     w->len += n + 2;
 }
 
-/* A string field of an event (a char array): its size bounds the search for its end. */
-#define jw_field(w, k, f) (jw_key((w), (k)), jw_valn((w), (f), sizeof(f)))
+/* A string field of an event, written when it is not empty. */
+#define jw_field(w, k, f) jw_str((w), (k), (f))
 #define jw_opt_field(w, k, f) ((f)[0] ? jw_field(w, k, f) : (void)0)
 
 static void jw_u64_val(struct jw *w, unsigned long long v)
@@ -540,8 +540,20 @@ int lf_event_to_json(const struct lf_event *ev, char *buf, size_t size)
         jw_u64(&w, "iis_matched", s->iis_matched);
         jw_u64(&w, "iis_unmatched", s->iis_unmatched);
         jw_u64(&w, "http_errors", s->http_errors);
+        jw_u64(&w, "truncated", s->truncated);
         break;
     }
+    }
+    if (ev->truncated) { /* the fields cut at their cap */
+        jw_key(&w, "truncated");
+        jw_raw(&w, "[", 1);
+        for (int i = 0, n = 0; i < lf_event_nfields(ev->type); i++)
+            if (ev->truncated >> i & 1) {
+                if (n++)
+                    jw_raw(&w, ",", 1);
+                jw_val(&w, lf_event_field_name(ev->type, i));
+            }
+        jw_raw(&w, "]", 1);
     }
     jw_raw(&w, "}", 1);
     if (w.overflow)
@@ -550,7 +562,14 @@ int lf_event_to_json(const struct lf_event *ev, char *buf, size_t size)
     return (int)w.len;
 }
 
-#define EVENT_MAX 16384 /* an event's line, its newline included, is shorter */
+size_t lf_event_json_size(const struct lf_event *ev)
+{
+    /* the keys, numbers and names of the program's own, and the truncated list, take less than 5 KiB; a
+     * string's byte escapes to at most 6 */
+    return 5120 + 2 * (size_t)lf_event_nfields(ev->type) + 6 * lf_event_text_len(ev);
+}
+
+#define EVENT_MAX 16384 /* most events' lines are shorter; a longer one is written from a buffer of its own */
 #define FLUSH_AT 8192   /* lines gathered before they go to the FILE; a terminal gets each at once */
 
 /* Lines are gathered in buf and handed to the FILE a few kilobytes at a time:
@@ -576,8 +595,20 @@ static void json_event(void *ctx, const struct lf_event *ev)
     struct json_sink *s = ctx;
     char *line = s->buf + s->len; /* len < FLUSH_AT: EVENT_MAX bytes are free */
     int n = lf_event_to_json(ev, line, EVENT_MAX - 1);
-    if (n < 0)
+    if (n < 0) {
+        size_t size = lf_event_json_size(ev);
+        char *big = lf_xmalloc(size);
+        n = lf_event_to_json(ev, big, size - 1);
+        json_flush(s);
+        if (n >= 0) {
+            big[n] = '\n';
+            fwrite(big, 1, (size_t)n + 1, s->out);
+        }
+        free(big);
+        if (s->each)
+            fflush(s->out);
         return;
+    }
     line[n] = '\n';
     s->len += (size_t)n + 1;
     if (s->each || s->len >= FLUSH_AT)

@@ -349,6 +349,14 @@ static int handle_key(void *stp, struct lf_tui *t, enum tui_action a)
     return TUI_HANDLED | TUI_REDRAW;
 }
 
-static void destroy(void *st) { free(st); }
+static void destroy(void *st)
+{
+    struct detail_state *d = st;
+    lf_event_release(&d->ev);
+    lf_event_release(&d->tls);
+    lf_event_release(&d->back);
+    lf_event_release(&d->back_tls);
+    free(d);
+}
 
 const struct tui_screen tui_detail_screen = {"detail", create, draw, handle_key, NULL, destroy};

@@ -24,7 +24,8 @@ static void keep(struct collect *c, const struct lf_event *e)
         c->cap = c->cap ? c->cap * 2 : 32;
         c->evs = lf_xrealloc(c->evs, c->cap * sizeof *c->evs);
     }
-    c->evs[c->n++] = *e;
+    lf_event_init(&c->evs[c->n], e->type, e->ts);
+    lf_event_copy(&c->evs[c->n++], e);
 }
 
 static int by_time(const void *a, const void *b)
@@ -67,7 +68,8 @@ void tui_save_selected(struct lf_tui *t)
     struct lf_model *m = t->paused ? t->snapshot : t->model;
     struct lf_step *steps = NULL;
     uint32_t nsteps = 0;
-    struct lf_event sev;
+    struct lf_event sev, signin;
+    lf_event_init(&sev, LF_EV_SIGNIN, 0);
     if (!t->paused)
         pthread_mutex_lock(&m->lock);
     const struct lf_signin *s = tui_selected(t, m);
@@ -76,17 +78,19 @@ void tui_save_selected(struct lf_tui *t)
         steps = lf_xmalloc((nsteps ? nsteps : 1) * sizeof *steps);
         if (nsteps)
             memcpy(steps, s->steps, nsteps * sizeof *steps);
-        lf_signin_event(s, &sev);
+        lf_signin_event(s, &signin);
+        lf_event_copy(&sev, &signin); /* its own strings: the model changes once unlocked */
     }
     if (!t->paused)
         pthread_mutex_unlock(&m->lock);
     if (!s) {
         tui_set_status(t, "nothing to save: no sign-in selected");
+        lf_event_release(&sev);
         return;
     }
     struct collect c = {0};
     uint32_t missing = 0;
-    struct lf_event *e = lf_xmalloc(sizeof *e), *x = lf_xmalloc(sizeof *x);
+    struct lf_event *e = lf_xcalloc(1, sizeof *e), *x = lf_xcalloc(1, sizeof *x);
     for (uint32_t i = 0; i < nsteps; i++) {
         if (tui_store_step(t, &steps[i], e) != 0) {
             missing++;
@@ -118,19 +122,18 @@ void tui_save_selected(struct lf_tui *t)
         tui_set_status(t, "save: %s: %s", path, strerror(errno));
         goto out;
     }
-    char *buf = lf_xmalloc(65536);
     size_t written = 0;
-    for (size_t i = 0; i < c.n; i++) {
-        int n = lf_event_to_json(&c.evs[i], buf, 65536);
+    for (size_t i = 0; i <= c.n; i++) {
+        const struct lf_event *ev = i < c.n ? &c.evs[i] : &sev;
+        size_t size = lf_event_json_size(ev);
+        char *buf = lf_xmalloc(size);
+        int n = lf_event_to_json(ev, buf, size);
         if (n >= 0) {
             fprintf(f, "%.*s\n", n, buf);
-            written++;
+            written += i < c.n;
         }
+        free(buf);
     }
-    int n = lf_event_to_json(&sev, buf, 65536);
-    if (n >= 0)
-        fprintf(f, "%.*s\n", n, buf);
-    free(buf);
     if (fclose(f) != 0) {
         tui_set_status(t, "save: %s: %s", path, strerror(errno));
         goto out;
@@ -153,8 +156,13 @@ void tui_save_selected(struct lf_tui *t)
                            nflows, pcap, more);
     }
 out:
+    lf_event_release(e);
+    lf_event_release(x);
     free(e);
     free(x);
+    for (size_t i = 0; i < c.n; i++)
+        lf_event_release(&c.evs[i]);
     free(c.evs);
+    lf_event_release(&sev);
     free(steps);
 }

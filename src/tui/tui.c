@@ -54,7 +54,7 @@ static void sink_event(void *ctx, const struct lf_event *ev)
         if (sl->seq)
             s->overwritten++;
         sl->seq = seq;
-        sl->ev = *ev;
+        lf_event_copy(&sl->ev, ev); /* the slot keeps its text block for the next one */
         s->stored++;
     }
     pthread_mutex_unlock(&s->lock);
@@ -82,7 +82,7 @@ int tui_store_step(struct lf_tui *t, const struct lf_step *st, struct lf_event *
             continue;
         const struct tui_slot *sl = &s->slots[seq % s->cap];
         if (sl->seq == seq && step_matches(st, &sl->ev)) {
-            *out = sl->ev;
+            lf_event_copy(out, &sl->ev);
             found = 0;
         }
     }
@@ -90,7 +90,7 @@ int tui_store_step(struct lf_tui *t, const struct lf_step *st, struct lf_event *
         const struct tui_slot *sl = &s->slots[i];
         if (sl->seq && step_matches(st, &sl->ev) &&
             (st->kind != LF_EV_HTTP || strncmp(sl->ev.u.http.uri, st->what, sizeof st->what - 1) == 0)) {
-            *out = sl->ev;
+            lf_event_copy(out, &sl->ev);
             found = 0;
         }
     }
@@ -108,7 +108,7 @@ int tui_store_tls(struct lf_tui *t, uint64_t flow_id, struct lf_event *out)
     for (size_t i = 0; i < s->cap; i++) {
         const struct tui_slot *sl = &s->slots[i];
         if (sl->seq && sl->ev.type == LF_EV_TLS && sl->ev.flow_id == flow_id) {
-            *out = sl->ev;
+            lf_event_copy(out, &sl->ev);
             found = 0;
             break;
         }
@@ -137,7 +137,7 @@ int tui_store_back(struct lf_tui *t, const struct lf_event *front, struct lf_eve
         if (!e->stitched && front->stitched)
             d += 5000000;
         if (found < 0 || d < best) {
-            *out = *e;
+            lf_event_copy(out, e);
             best = d;
             found = 0;
         }
@@ -472,6 +472,8 @@ void lf_tui_free(struct lf_tui *t)
         return;
     lf_tui_join(t);
     pthread_mutex_destroy(&t->store.lock);
+    for (size_t i = 0; t->store.slots && i < t->store.cap; i++)
+        lf_event_release(&t->store.slots[i].ev);
     free(t->store.slots);
     free(t->vis_ids);
     free(t);

@@ -49,11 +49,11 @@ tshark_rows() { # file
         if ($5 != "") {
             n = split($5, m, us); split($6, h, us); split($7, u, us);
             for (i = 1; i <= n; i++)
-                printf "h\t%s\t%s\t%s\t%s\t%s\t%s\n", f, addr, port, m[i], substr(h[i], 1, 255), substr(u[i], 1, 1023);
+                printf "h\t%s\t%s\t%s\t%s\t%s\t%s\n", f, addr, port, m[i], h[i], u[i];
         }
         if ($8 != "") {
             n = split($8, s, us);
-            for (i = 1; i <= n; i++) printf "s\t%s\t%s\t%s\t%s\n", f, addr, port, substr(s[i], 1, 255);
+            for (i = 1; i <= n; i++) printf "s\t%s\t%s\t%s\t%s\n", f, addr, port, s[i];
         }
     }' "$c"
 }

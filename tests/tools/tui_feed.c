@@ -71,12 +71,12 @@ static void add_step(uint32_t sid, const struct req *r, int delay_ms)
     pthread_mutex_unlock(&model.lock);
     ev.client.port = (uint16_t)(50000 + front_flow);
     lf_addr_parse(r->laddr, &ev.server);
-    LF_SET(ev.u.tls.sni, r->host);
+    LF_EV_SET(&ev, u.tls.sni, r->host);
     ev.u.tls.version = 0x0303;
     ev.u.tls.cipher = 0xc030;
-    LF_SET(ev.u.tls.alpn, "http/1.1");
-    LF_SET(ev.u.tls.cert_subject, "CN=dirweb.contoso.com");
-    LF_SET(ev.u.tls.cert_san, "dirweb.contoso.com,feweb.contoso.com,meet.contoso.com,dialin.contoso.com,"
+    LF_EV_SET(&ev, u.tls.alpn, "http/1.1");
+    LF_EV_SET(&ev, u.tls.cert_subject, "CN=dirweb.contoso.com");
+    LF_EV_SET(&ev, u.tls.cert_san, "dirweb.contoso.com,feweb.contoso.com,meet.contoso.com,dialin.contoso.com,"
                               "lyncdiscover.contoso.com");
     ev.u.tls.decrypting = 1;
     LF_SET(ev.listener, r->listener);
@@ -93,24 +93,24 @@ static void add_step(uint32_t sid, const struct req *r, int delay_ms)
     LF_SET(ev.server_name, r->server);
     LF_SET(ev.service, r->service);
     ev.stitched = r->back;
-    LF_SET(ev.u.http.sni, r->host);
-    LF_SET(ev.u.http.host, r->host);
-    LF_SET(ev.u.http.method, r->method);
-    LF_SET(ev.u.http.uri, r->uri);
+    LF_EV_SET(&ev, u.http.sni, r->host);
+    LF_EV_SET(&ev, u.http.host, r->host);
+    LF_EV_SET(&ev, u.http.method, r->method);
+    LF_EV_SET(&ev, u.http.uri, r->uri);
     ev.u.http.status = r->status;
-    LF_SET(ev.u.http.user_agent, "OC/4.0.7577.108 (Microsoft Lync 2010)");
+    LF_EV_SET(&ev, u.http.user_agent, "OC/4.0.7577.108 (Microsoft Lync 2010)");
     if (r->ntlm) {
-        LF_SET(ev.u.http.auth_scheme, "NTLM");
+        LF_EV_SET(&ev, u.http.auth_scheme, "NTLM");
         ev.u.http.ntlm_type = r->ntlm;
         if (r->ntlm == 3) {
-            LF_SET(ev.u.http.ntlm_domain, "CONTOSO");
-            LF_SET(ev.u.http.ntlm_user, "alice");
+            LF_EV_SET(&ev, u.http.ntlm_domain, "CONTOSO");
+            LF_EV_SET(&ev, u.http.ntlm_user, "alice");
         }
     }
     if (r->status == 401)
-        LF_SET(ev.u.http.www_authenticate, "NTLM");
+        LF_EV_SET(&ev, u.http.www_authenticate, "NTLM");
     if (r->back)
-        LF_SET(ev.u.http.server_fqdn, "dir01.contoso.local");
+        LF_EV_SET(&ev, u.http.server_fqdn, "dir01.contoso.local");
     ev.u.http.latency_us = 12000;
     ev.u.http.req_bytes = 812;
     ev.u.http.resp_bytes = 1290;
@@ -246,8 +246,8 @@ int main(int argc, char **argv)
     struct lf_ev_finding *f = &model.findings[model.nfindings++];
     f->severity = LF_SEV_ERROR;
     LF_SET(f->code, "director_unpublished");
-    LF_SET(f->subject, "dirweb.contoso.com");
-    LF_SET(f->message, "lst-dir answers 502 for dirweb.contoso.com: no publishing rule sends it to the Director");
+    f->subject = "dirweb.contoso.com";
+    f->message = "lst-dir answers 502 for dirweb.contoso.com: no publishing rule sends it to the Director";
     model.generation++;
     pthread_mutex_unlock(&model.lock);
     fprintf(stderr, "tui_feed: %u sign-ins fed\n", (unsigned)model.nsignins);

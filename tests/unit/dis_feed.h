@@ -32,7 +32,7 @@ static void tf_collect(void *ctx, struct lf_event *ev)
 {
     struct tf *t = ctx;
     if (t->n < TF_MAX_EVENTS)
-        t->ev[t->n++] = *ev;
+        lf_event_copy(&t->ev[t->n++], ev);
     else
         t->dropped++;
 }

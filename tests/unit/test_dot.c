@@ -203,11 +203,13 @@ static struct lf_model *broken_model(void)
     struct lf_ev_finding *f = &m->findings[m->nfindings++];
     f->severity = LF_SEV_ERROR;
     snprintf(f->code, sizeof f->code, "director-unpublished");
-    snprintf(f->subject, sizeof f->subject, "dirweb.contoso.com");
+    f->subject = "dirweb.contoso.com";
+    f->message = "";
     f = &m->findings[m->nfindings++];
     f->severity = LF_SEV_INFO;
     snprintf(f->code, sizeof f->code, "info-only");
-    snprintf(f->subject, sizeof f->subject, "not drawn");
+    f->subject = "not drawn";
+    f->message = "";
     return m;
 }
 

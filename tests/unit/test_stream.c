@@ -457,7 +457,7 @@ static void collect(void *ctx, struct lf_event *ev)
 {
     (void)ctx;
     if (ev->type == LF_EV_FLOW && nflows < 8)
-        flows[nflows++] = *ev;
+        lf_event_copy(&flows[nflows++], ev);
 }
 
 static size_t frame(uint8_t *b, int c2s, uint32_t seq, uint32_t ack, uint8_t flags, const char *payload)
