@@ -15,6 +15,12 @@
  * exchange from the handshake itself, keeps the transcript hash it needs
  * (extended master secret), derives keys, checks every tag and returns
  * plaintext. Secrets never leave this module.
+ *
+ * The module lives in dissectors/: tlskeys.c (the keystore: secrets by client
+ * random, session cache, RSA keys), tlskeylog.c (key log text and pcapng
+ * secrets), tlskdf.c (key schedules), tlsrecord.c (cipher suites, record
+ * decryption) and tlsdec.c (the decryptor of one connection), sharing
+ * dissectors/tlsdec_int.h.
  */
 #ifndef LYNCFLOW_TLSDEC_H
 #define LYNCFLOW_TLSDEC_H
