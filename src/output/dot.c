@@ -390,7 +390,7 @@ static void add_legend(struct dot_build *bd)
             const struct lf_ev_finding *a = &m->findings[idx[j - 1]], *b = &m->findings[idx[j]];
             int c = strncmp(a->code, b->code, sizeof a->code);
             if (!c)
-                c = strncmp(a->subject, b->subject, sizeof a->subject);
+                c = strcmp(a->subject, b->subject);
             if (c <= 0)
                 break;
             int t = idx[j];
@@ -400,8 +400,8 @@ static void add_legend(struct dot_build *bd)
     int shown = 0;
     for (int i = 0; i < k; i++) {
         const struct lf_ev_finding *f = &m->findings[idx[i]];
-        if (i && strncmp(f->code, m->findings[idx[i - 1]].code, sizeof f->code) == 0 &&
-            strncmp(f->subject, m->findings[idx[i - 1]].subject, sizeof f->subject) == 0)
+        if (i && strcmp(f->code, m->findings[idx[i - 1]].code) == 0 &&
+            strcmp(f->subject, m->findings[idx[i - 1]].subject) == 0)
             continue;
         if (shown == 10) {
             dot_buf_addf(h, "<TR><TD ALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\"><I>and more findings</I></FONT></TD></TR>");
@@ -411,7 +411,7 @@ static void add_legend(struct dot_build *bd)
                      f->severity == LF_SEV_ERROR ? "red" : "#a05a00");
         dot_buf_html(h, f->code, sizeof f->code);
         dot_buf_add(h, "</B> ");
-        dot_buf_html(h, f->subject, sizeof f->subject);
+        dot_buf_html(h, f->subject, strlen(f->subject));
         dot_buf_add(h, "</FONT></TD></TR>");
         shown++;
     }
