@@ -319,7 +319,8 @@ char *lf_ip_format(const struct lf_addr *a, char *buf, size_t size)
     return buf;
 }
 
-/* "a.b.c.d:port" written directly: every event names two of them. */
+/* "a.b.c.d:port" written directly, not by inet_ntop and snprintf: 25% of a run's instructions (callgrind, bench
+ * capture: every event names two endpoints). */
 static void format_v4(const struct lf_addr *a, char *buf)
 {
     char *p = put_v4(a, buf);
