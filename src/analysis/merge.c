@@ -3,12 +3,8 @@
  * Events wait in a pool of slots, each a copy of the event (lf_event_copy)
  * in a slot that keeps its text block for the next one; the heap orders
  * small (ts, seq, slot) entries, so reordering moves 24 bytes, not whole
- * events. Most events come
- * in order (no older than the last one queued): those wait in a queue, in
- * arrival order, and only the others go through the heap; the next out is
- * the smaller of the queue's head and the heap's top. A held event goes
- * out from its slot, which is free again once the callback returns; a late
- * one from a copy of its own.
+ * events. A held event goes out from its slot, which is free again once the
+ * callback returns; a late one from a copy of its own.
  */
 #include "lyncflow/merge.h"
 
@@ -46,8 +42,6 @@ struct lf_merge {
     lf_time window;
     struct entry *heap;
     size_t n, cap;
-    struct entry *q;        /* ring of qcap (a power of 2): qlen entries from qhead, in (ts, seq) order */
-    size_t qhead, qlen, qcap;
     struct pool pool;
     struct lf_event late; /* a late event's copy, handed out from here */
     uint64_t nextseq;
@@ -100,21 +94,6 @@ static void heap_push(struct lf_merge *m, const struct lf_event *ev, lf_time key
     uint32_t slot = pool_get(p);
     lf_event_copy(&p->ev[slot], ev);
     struct entry e = {key, m->nextseq++, slot};
-    /* no older than the queue's newest: after it, as seq only grows */
-    if (m->qlen == 0 || key >= m->q[(m->qhead + m->qlen - 1) & (m->qcap - 1)].ts) {
-        if (m->qlen == m->qcap) {
-            size_t old = m->qcap;
-            m->qcap = old ? old * 2 : 64;
-            m->q = lf_xrealloc(m->q, m->qcap * sizeof *m->q);
-            /* the entries that wrapped around move up past the old end */
-            for (size_t i = 0; i < m->qhead; i++)
-                m->q[old + i] = m->q[i];
-            if (!old)
-                m->qhead = 0;
-        }
-        m->q[(m->qhead + m->qlen++) & (m->qcap - 1)] = e;
-        return;
-    }
     if (m->n == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 64;
         m->heap = lf_xrealloc(m->heap, m->cap * sizeof *m->heap);
@@ -128,35 +107,25 @@ static void heap_push(struct lf_merge *m, const struct lf_event *ev, lf_time key
 }
 
 /* The held event that goes out next, NULL when none is held. */
-static const struct entry *held_top(const struct lf_merge *m)
-{
-    const struct entry *h = m->n ? &m->heap[0] : NULL, *q = m->qlen ? &m->q[m->qhead] : NULL;
-    return !q ? h : !h ? q : before(q, h) ? q : h;
-}
+static const struct entry *held_top(const struct lf_merge *m) { return m->n ? &m->heap[0] : NULL; }
 
 static void heap_pop_out(struct lf_merge *m)
 {
-    struct entry top = *held_top(m);
-    if (m->qlen && m->q[m->qhead].seq == top.seq) {
-        m->qhead = (m->qhead + 1) & (m->qcap - 1);
-        m->qlen--;
-    } else {
-        struct entry last = m->heap[--m->n];
-        size_t i = 0;
-        for (;;) {
-            size_t l = 2 * i + 1, r = l + 1, s = l;
-            if (l >= m->n)
-                break;
-            if (r < m->n && before(&m->heap[r], &m->heap[l]))
-                s = r;
-            if (!before(&m->heap[s], &last))
-                break;
-            m->heap[i] = m->heap[s];
-            i = s;
-        }
-        if (m->n)
-            m->heap[i] = last;
+    struct entry top = m->heap[0], last = m->heap[--m->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, s = l;
+        if (l >= m->n)
+            break;
+        if (r < m->n && before(&m->heap[r], &m->heap[l]))
+            s = r;
+        if (!before(&m->heap[s], &last))
+            break;
+        m->heap[i] = m->heap[s];
+        i = s;
     }
+    if (m->n)
+        m->heap[i] = last;
     struct pool *p = &m->pool;
     m->out(m->out_ctx, &p->ev[top.slot]);
     p->freelist[p->nfree++] = top.slot;
@@ -224,7 +193,7 @@ void lf_merge_advance(struct lf_merge *m, lf_time now) { release(m, now - m->win
 void lf_merge_finish(struct lf_merge *m)
 {
     release(m, INT64_MAX);
-    while (m->n || m->qlen)
+    while (m->n)
         heap_pop_out(m);
 }
 
@@ -233,7 +202,6 @@ void lf_merge_free(struct lf_merge *m)
     if (!m)
         return;
     free(m->heap);
-    free(m->q);
     for (size_t i = 0; i < m->pool.cap; i++)
         lf_event_release(&m->pool.ev[i]);
     free(m->pool.ev);
