@@ -79,10 +79,9 @@ static int reserve(struct lf_bytebuf *b, size_t n)
     return 0;
 }
 
-/* Runs on_data over cur until it stops; leaves cur at the first unconsumed byte.
- * Inlined in both paths of lf_feed: it runs for every segment. */
-static inline __attribute__((always_inline)) enum lf_dis_status
-run(const struct lf_dissector *d, void *st, struct lf_flowctx *fc, enum lf_dir dir, struct lf_cur *cur, size_t *want)
+/* Runs on_data over cur until it stops; leaves cur at the first unconsumed byte. */
+static enum lf_dis_status run(const struct lf_dissector *d, void *st, struct lf_flowctx *fc, enum lf_dir dir,
+                              struct lf_cur *cur, size_t *want)
 {
     *want = 0;
     while (lf_cur_left(cur) > 0) {

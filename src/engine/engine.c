@@ -123,9 +123,8 @@ static void reprobe(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir)
         probe(im, f, dir, 0);
 }
 
-/* Inlined: it runs for every segment of an attached flow. */
-static inline __attribute__((always_inline)) void feed(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir,
-                                                      const uint8_t *data, size_t len)
+/* A segment of an attached flow to its dissector. */
+static void feed(struct engine_impl *im, struct lf_flow *f, enum lf_dir dir, const uint8_t *data, size_t len)
 {
     struct lf_flowctx fc;
     flowctx(&im->e, f, &fc);
