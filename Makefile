@@ -3,6 +3,7 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 BUILD    ?= build
+VERSION  := 0.3.0
 PKGS     := libpcap openssl ncursesw libcgraph libgvc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -66,6 +67,8 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/flags
 	@echo "CC $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/obj/src/main.o: override CFLAGS += -DLF_VERSION='"$(VERSION)"'
+
 $(BUILD)/liblyncflow.a: $(LIB_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
@@ -120,6 +123,8 @@ samples:
 install: $(BUILD)/lyncflow
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/lyncflow $(DESTDIR)$(PREFIX)/bin/lyncflow
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 src/lyncflow.1 $(DESTDIR)$(PREFIX)/share/man/man1/lyncflow.1
 
 clean:
 	rm -rf build

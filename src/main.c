@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,8 +33,13 @@
 #define REORDER_WINDOW_US (2 * 1000000LL)
 #define EXPIRE_EVERY_US (1000000LL)
 
-static volatile sig_atomic_t stop_requested;
+#ifndef LF_VERSION
+#define LF_VERSION "unknown"
+#endif
+
+static volatile sig_atomic_t stop_requested, reopen_requested;
 static struct lf_capture *active_capture;
+static struct lf_sink *active_json;
 
 static void on_signal(int sig)
 {
@@ -41,6 +47,15 @@ static void on_signal(int sig)
     stop_requested = 1;
     if (active_capture)
         lf_capture_breakloop(active_capture);
+}
+
+/* SIGHUP: logrotate moved the output files away. */
+static void on_hup(int sig)
+{
+    (void)sig;
+    reopen_requested = 1;
+    if (active_json)
+        lf_json_sink_reopen(active_json);
 }
 
 static void usage(FILE *out)
@@ -63,7 +78,11 @@ static void usage(FILE *out)
           "  --print-topology write the topology in use (configured or inferred) on stdout\n"
           "  --max-flows N    flow table capacity (LRU eviction), default 262144\n"
           "  -w FILE          save the packets read to a pcap file\n"
-          "  -Z USER          drop privileges to USER after opening the interface\n",
+          "  -Z USER          drop privileges to USER after opening the interface\n"
+          "  --version        print the version\n"
+          "  -h, --help       this text\n"
+          "With no output option, a short summary of the run is printed.\n"
+          "SIGHUP reopens the --json file (logrotate). See lyncflow(1).\n",
           out);
 }
 
@@ -80,7 +99,7 @@ static int parse_size(const char *opt, const char *s, size_t *out)
 
 enum {
     OPT_KEYLOG = 256, OPT_RSA, OPT_IIS, OPT_IIS_FIELDS, OPT_JSON, OPT_TIMELINE, OPT_TUI, OPT_DOT, OPT_SVG,
-    OPT_PNG, OPT_MAXFLOWS, OPT_PRINT_TOPO, OPT_REALTIME, OPT_STREAM_CAP, OPT_IDLE,
+    OPT_PNG, OPT_MAXFLOWS, OPT_PRINT_TOPO, OPT_REALTIME, OPT_STREAM_CAP, OPT_IDLE, OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -100,6 +119,7 @@ static const struct option long_opts[] = {
     {"print-topology", no_argument, NULL, OPT_PRINT_TOPO},
     {"realtime", no_argument, NULL, OPT_REALTIME},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -119,6 +139,7 @@ static int parse_args(int argc, char **argv, struct lf_config *cfg)
         case 'Z': cfg->drop_user = optarg; break;
         case 'q': cfg->quiet = 1; break;
         case 'h': usage(stdout); exit(0);
+        case OPT_VERSION: printf("lyncflow %s\n", LF_VERSION); exit(0);
         case OPT_KEYLOG: cfg->keylog = optarg; break;
         case OPT_RSA:
             if (cfg->n_rsa_keys == LF_MAX_RSA_KEYS) {
@@ -227,6 +248,53 @@ static void pace(lf_time ts, lf_time *first_ts, struct timespec *first_wall)
         nanosleep(&s, NULL);
         elapsed += d;
     }
+}
+
+/* Reading a file on a terminal: "lyncflow: 42% of 690 MB, 310 MB/s" on stderr, twice a second. */
+struct progress {
+    int on, shown;
+    double total;      /* the file's size */
+    double done;       /* bytes of the packets read, with their record headers */
+    struct timespec start, last;
+};
+
+static double seconds_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void progress_start(struct progress *p, const struct lf_config *cfg)
+{
+    struct stat st;
+    memset(p, 0, sizeof *p);
+    p->on = cfg->read_file && strcmp(cfg->read_file, "-") != 0 && !cfg->tui && !cfg->quiet && isatty(2) &&
+            stat(cfg->read_file, &st) == 0 && st.st_size > 0;
+    if (p->on)
+        p->total = (double)st.st_size;
+    clock_gettime(CLOCK_MONOTONIC, &p->start);
+    p->last = p->start;
+}
+
+static void progress_step(struct progress *p, size_t caplen)
+{
+    if (!p->on)
+        return;
+    p->done += (double)caplen + 16;
+    if (seconds_since(&p->last) < 0.5)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &p->last);
+    p->shown = 1;
+    double pct = p->done < p->total ? 100.0 * p->done / p->total : 99.0;
+    fprintf(stderr, "\rlyncflow: %2.0f%% of %.0f MB, %.0f MB/s ", pct, p->total / 1e6,
+            p->done / 1e6 / seconds_since(&p->start));
+}
+
+static void progress_end(struct progress *p)
+{
+    if (p->shown)
+        fputs("\r\033[K", stderr); /* the line is cleared once the file is read */
 }
 
 /* Live counters for the TUI's header. */
@@ -353,10 +421,19 @@ int main(int argc, char **argv)
             goto close_inputs;
         }
         lf_analysis_add_sink(an, json);
+        if (cfg.iface || cfg.realtime) /* live, or a file read as if live */
+            lf_json_sink_live(json);
     }
     if (cfg.timeline) {
         timeline = lf_timeline_sink_new(stdout, an);
         lf_analysis_add_sink(an, timeline);
+    }
+    struct lf_summary_tls sum_tls = {0, 0, 0};
+    struct lf_sink *summary = NULL;
+    if (!cfg.json && !cfg.timeline && !cfg.tui && !cfg.dot && !cfg.svg && !cfg.png && !cfg.print_topology &&
+        !cfg.quiet) {
+        summary = lf_summary_sink_new(stdout, an, &sum_tls);
+        lf_analysis_add_sink(an, summary);
     }
     char source_desc[512];
     if (cfg.iface)
@@ -384,7 +461,12 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     active_capture = cap;
+    active_json = json;
+    struct progress prog;
+    progress_start(&prog, &cfg);
 
     if (tui && lf_tui_start(tui) != 0) {
         fprintf(stderr, "lyncflow: --tui needs a terminal\n");
@@ -422,6 +504,7 @@ int main(int argc, char **argv)
         }
         if (cfg.realtime && !cfg.iface)
             pace(ts, &first_ts, &first_wall);
+        progress_step(&prog, caplen);
         lf_engine_packet(eng, lf_capture_linktype(cap), ts, data, caplen, wirelen);
         if (ts - last_expire >= EXPIRE_EVERY_US) {
             lf_engine_expire(eng, ts);
@@ -443,6 +526,7 @@ int main(int argc, char **argv)
         }
     }
     active_capture = NULL;
+    progress_end(&prog);
     lf_engine_flush(eng);
     lf_handoff_finish(hand);
 
@@ -455,6 +539,9 @@ int main(int argc, char **argv)
     }
     if (tui)
         lf_tui_input_done(tui);
+    sum_tls.have_secrets = cfg.keylog || cfg.n_rsa_keys || lf_keystore_secrets(ks);
+    sum_tls.unsupported = lf_keystore_unsupported(ks);
+    sum_tls.rsa_mismatches = lf_keystore_rsa_mismatches(ks);
     lf_analysis_finish(an, &stats);
 
     if (stats.evicted)
@@ -479,16 +566,19 @@ int main(int argc, char **argv)
     }
     if (cfg.print_topology)
         lf_topology_print(lf_analysis_topology(an), stdout);
+
     if (tui) {
         lf_tui_join(tui);
         lf_tui_free(tui);
     }
 
     lf_engine_free(eng);
+    active_json = NULL;
     lf_handoff_free(hand);
     lf_merge_free(merge);
     lf_analysis_free(an);
     lf_timeline_sink_free(timeline);
+    lf_summary_sink_free(summary);
     lf_json_sink_free(json);
 close_inputs:
     for (int i = 0; i < niis; i++)

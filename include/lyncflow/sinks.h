@@ -22,7 +22,24 @@ size_t lf_event_json_size(const struct lf_event *ev);
 
 /* path "-" is stdout. NULL with err on failure to open. */
 struct lf_sink *lf_json_sink_new(const char *path, char *err, size_t errsize);
+/* Live runs: every line is written (fflush) as its event comes, so a follower of the file sees it at once. */
+void lf_json_sink_live(struct lf_sink *s);
+/* The file is opened again by its name (appending) before the next line: SIGHUP after logrotate. Safe from a
+ * signal handler. Nothing for stdout. */
+void lf_json_sink_reopen(struct lf_sink *s);
 void lf_json_sink_free(struct lf_sink *s);
+
+/* What the summary says of TLS besides the stats' counters. */
+struct lf_summary_tls {
+    int have_secrets;      /* a key log, an RSA key or pcapng secrets were given */
+    size_t unsupported;    /* handshakes whose suite or version cannot be decrypted */
+    size_t rsa_mismatches; /* pre-master secrets for none of the RSA keys */
+};
+/* The run in a few lines at finish: what was read, sign-ins by verdict (the failed ones named), findings by
+ * severity and code, and what was not decrypted and why (tls is read at finish). For runs that asked for no
+ * output. */
+struct lf_sink *lf_summary_sink_new(FILE *out, struct lf_analysis *an, const struct lf_summary_tls *tls);
+void lf_summary_sink_free(struct lf_sink *s);
 
 /* Prints the timeline of the model at finish. */
 struct lf_sink *lf_timeline_sink_new(FILE *out, struct lf_analysis *an);

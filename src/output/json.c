@@ -5,6 +5,7 @@
  * a bounded writer, so an event never produces half an object.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,14 +420,30 @@ size_t lf_event_json_size(const struct lf_event *ev)
 struct json_sink {
     struct lf_sink sink;
     FILE *out;
+    const char *path;
     int owned;
-    int each; /* out is a terminal: every line goes out as it is made */
+    int each;              /* a terminal, or a live run: every line goes out as it is made */
+    atomic_int reopen;     /* set by lf_json_sink_reopen, from any thread or a signal handler */
     char line[LINE_FAST];
 };
+
+/* logrotate moved the file away: later lines go to a new one by the same name. */
+static void reopen(struct json_sink *s)
+{
+    FILE *f = fopen(s->path, "a");
+    if (!f) {
+        fprintf(stderr, "lyncflow: %s: cannot reopen (%s); lines go on to the old file\n", s->path, strerror(errno));
+        return;
+    }
+    fclose(s->out);
+    s->out = f;
+}
 
 static void json_event(void *ctx, const struct lf_event *ev)
 {
     struct json_sink *s = ctx;
+    if (atomic_exchange(&s->reopen, 0) && s->owned)
+        reopen(s);
     char *line = s->line, *big = NULL;
     int n = lf_event_to_json(ev, line, sizeof s->line - 1);
     if (n < 0) {
@@ -463,12 +480,17 @@ struct lf_sink *lf_json_sink_new(const char *path, char *err, size_t errsize)
         }
         s->owned = 1;
     }
+    s->path = path;
     s->each = isatty(fileno(s->out));
     s->sink.event = json_event;
     s->sink.finish = json_finish;
     s->sink.ctx = s;
     return &s->sink;
 }
+
+void lf_json_sink_live(struct lf_sink *sink) { ((struct json_sink *)sink->ctx)->each = 1; }
+
+void lf_json_sink_reopen(struct lf_sink *sink) { atomic_store(&((struct json_sink *)sink->ctx)->reopen, 1); }
 
 void lf_json_sink_free(struct lf_sink *sink)
 {
