@@ -31,6 +31,10 @@
 #include "lyncflow/util.h"
 
 #define REORDER_WINDOW_US (2 * 1000000LL)
+/* Live runs: the merge reorders over 0.15 s of capture time and the analysis holds an event 0.4 s of wall
+ * time for its partner leg, so that every sink has it within a second of its response. */
+#define LIVE_REORDER_WINDOW_US (150 * 1000LL)
+#define LIVE_HOLD_US (400 * 1000LL)
 #define EXPIRE_EVERY_US (1000000LL)
 
 #ifndef LF_VERSION
@@ -449,10 +453,13 @@ int main(int argc, char **argv)
         lf_analysis_add_sink(an, lf_tui_sink(tui));
     }
 
-    struct lf_merge *merge = lf_merge_new(lf_analysis_emit, an, REORDER_WINDOW_US);
+    lf_time window = cfg.iface ? LIVE_REORDER_WINDOW_US : REORDER_WINDOW_US;
+    if (cfg.iface)
+        lf_analysis_set_live(an, LIVE_HOLD_US);
+    struct lf_merge *merge = lf_merge_new(lf_analysis_emit, an, window);
     for (int i = 0; i < niis; i++)
         lf_merge_add_source(merge, iis_next, iis[i]);
-    struct lf_handoff *hand = lf_handoff_new(merge, an, REORDER_WINDOW_US, 1);
+    struct lf_handoff *hand = lf_handoff_new(merge, an, window, 1);
     struct lf_engine *eng = lf_engine_new(&cfg, lf_handoff_emit, hand);
     eng->keys = ks;
 

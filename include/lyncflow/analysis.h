@@ -155,6 +155,11 @@ void lf_analysis_add_sink(struct lf_analysis *an, const struct lf_sink *sink);
  * forwards that to every sink (with zeros past its own part), updates the
  * model, and writes the enrichment known so far back into ev. */
 void lf_analysis_event(struct lf_analysis *an, struct lf_event *ev);
+/* Live runs: an event waits in the stitching hold at most hold_us of wall-clock time from its arrival,
+ * instead of STITCH_WINDOW_US of event time (analysis.c says what that trades). */
+void lf_analysis_set_live(struct lf_analysis *an, int64_t hold_us);
+/* Live runs: releases the events that have waited their hold (nothing offline). */
+void lf_analysis_poll(struct lf_analysis *an);
 /* Live runs: event time reached now without an event (the capture is idle):
  * releases what was held longer than the stitch window, so that sign-ins show
  * while the traffic pauses. now must not run ahead of events still to come. */

@@ -3,7 +3,14 @@
  * Every event goes through a short hold queue (STITCH_WINDOW_US of event
  * time) so that a client-side request and the proxy's request to a server,
  * which arrive one after the other, can be matched (stitch.c, iismatch.c)
- * before either reaches the sinks. An event is classified on arrival
+ * before either reaches the sinks. A live run bounds the wait by the wall
+ * clock instead (lf_analysis_set_live): an event leaves once it has waited
+ * that long since it arrived, whatever its time. The two legs of a request
+ * arrive together (each is sent when its response ends), so they still
+ * meet; what is traded is order and late partners: an event reaches the
+ * sinks within the hold of its arrival, in arrival order, and a back leg
+ * whose front leg's response ends later than the hold (a slow client
+ * downloading a large file) is no longer stitched to it. An event is classified on arrival
  * (roles.c) and enriched: service, simple URL, listener and server names.
  * Released events go to the sinks in arrival order and update the model under
  * its lock: role evidence, nodes, paths and client edges (model.c), sign-in
@@ -12,6 +19,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analysis_int.h"
 
@@ -272,17 +280,35 @@ static void release_one(struct lf_analysis *an)
     an->count--;
 }
 
+static int64_t monotonic_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 static void release_due(struct lf_analysis *an, int all)
 {
+    int64_t now = an->live_hold_us ? monotonic_us() : 0;
     while (an->count > 0) {
         struct pend *p = an_ring(an, 0);
-        if (!all && an->count < HOLD && an->latest - p->ev.ts <= STITCH_WINDOW_US)
+        int due = an->live_hold_us ? now - p->arrived_us >= an->live_hold_us
+                                   : an->latest - p->ev.ts > STITCH_WINDOW_US;
+        if (!all && an->count < HOLD && !due)
             break;
         release_one(an);
     }
 }
 
 /* ---- public ---- */
+
+void lf_analysis_set_live(struct lf_analysis *an, int64_t hold_us) { an->live_hold_us = hold_us > 0 ? hold_us : 0; }
+
+void lf_analysis_poll(struct lf_analysis *an)
+{
+    if (an->live_hold_us)
+        release_due(an, 0);
+}
 
 struct lf_analysis *lf_analysis_new(const struct lf_topology *topo)
 {
@@ -326,6 +352,7 @@ void lf_analysis_event(struct lf_analysis *an, struct lf_event *in)
     an->truncated += in->truncated != 0;
     struct lf_event *ev = &p->ev;
     p->uid = ++an->uids;
+    p->arrived_us = an->live_hold_us ? monotonic_us() : 0;
     p->side = LF_SIDE_NONE;
     p->listener = p->server = p->named = p->rec = -1;
     p->set_listener = p->set_server = -2;

@@ -55,6 +55,7 @@ struct iisinfo {
 
 struct pend {
     uint64_t uid;          /* arrival number: consecutive in the hold queue */
+    int64_t arrived_us;    /* live runs: the monotonic clock when it arrived */
     /* what the stitching scan reads, in the first cache line: ev's ts and type, hashes of name and (http)
      * of method and URI, and whether ev is older than the event held before it */
     lf_time ts;
@@ -126,6 +127,7 @@ struct lf_analysis {
      * event that stops being open never opens again; it leaves its list when a scan meets it. */
     int open_first[2], open_last[2];
     lf_time latest;
+    int64_t live_hold_us;  /* live runs: the longest an event waits here, in wall-clock time; 0 offline */
     uint64_t seq;
     struct conn *conns;
     uint64_t uids;

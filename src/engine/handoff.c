@@ -52,9 +52,11 @@ static void take(struct lf_handoff *h, enum msg kind, lf_time now, const struct 
         lf_merge_push(h->merge, ev);
         break;
     case MSG_CLOCK:
+        lf_analysis_poll(h->an);
         break;
     case MSG_IDLE:
         lf_analysis_advance(h->an, now - h->window);
+        lf_analysis_poll(h->an);
         break;
     case MSG_FINISH:
         lf_merge_finish(h->merge);

@@ -5,7 +5,7 @@ Starts an HTTP server on 127.0.0.1, `lyncflow -i lo` on its port with --json (an
 --tui is given), makes N requests one after another, each on a new connection as a browser's first visit does,
 and measures, per request, the time from the end of its response to:
   - its line in the NDJSON file (read as a follower of the file would: tail);
-  - with --tui: the step count of the client's sign-in on the TUI's screen (tmux capture-pane).
+  - with --tui: the request in the ladder of the TUI's screen (tmux capture-pane).
 Prints the median and the worst of each, in milliseconds, and exits 1 when a request was never seen.
 """
 import argparse, http.server, json, os, re, shutil, socket, socketserver, statistics, subprocess, sys, tempfile
@@ -81,9 +81,7 @@ def main():
             if a.tui and seen_tui is None:
                 screen = subprocess.run(['tmux', 'capture-pane', '-p', '-t', session], capture_output=True,
                                         text=True).stdout
-                m = re.search(r'\b(\d+) steps?\b', screen) or re.search(r'steps\s+(\d+)', screen)
-                if re.search(r'(^|\s)%d\s+(steps?\b|\S+\s+(complete|incomplete|failed))' % n, screen) or \
-                        (m and int(m.group(1)) >= n):
+                if re.search(r'\?n=%d\b' % n, screen):
                     seen_tui = time.monotonic()
             time.sleep(0.005)
         if seen_json is None or (a.tui and seen_tui is None):

@@ -19,6 +19,11 @@ LPID=$!
 sleep 1
 curl -s -o "$TMP/got" --local-port 47000-47999 "http://127.0.0.1:$P/hello.txt"
 expect_eq "curl got the file" "$(cat "$TMP/got")" "hello from the live test"
+# live: the request's line is in the file while lyncflow still runs (within a second; 3 s allowed here)
+i=0
+until grep -q '"uri":"/hello.txt"' "$TMP/live.json" 2>/dev/null || [ $i -ge 30 ]; do sleep 0.1; i=$((i + 1)); done
+expect_eq "live: the http line is written while the capture goes on" \
+    "$(grep -c '"uri":"/hello.txt"' "$TMP/live.json" 2>/dev/null)" 1
 sleep 0.5
 kill -INT "$LPID"
 wait "$LPID"
