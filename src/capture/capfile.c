@@ -324,22 +324,15 @@ struct lf_capfile *lf_capfile_open(int fd, FILE **fp)
         errno = e;
         return NULL;
     }
-    __fsetlocking(f->fp, FSETLOCKING_BYCALLER); /* only the capture thread reads it: no lock a call */
     *fp = f->fp;
     return f;
 }
 
-/* Where the stream's next byte is: the bytes handed to stdio less those still
- * in its buffer. That is ftell's answer; glibc's buffer pointers (public in
- * its FILE, as gnulib's freadahead reads them) spare ftell's cost a packet. */
+/* Where the stream's next byte is: the bytes handed to stdio less those still in its buffer (ftell). */
 static uint64_t stream_tell(const struct lf_capfile *f)
 {
-#ifdef __GLIBC__
-    return f->consumed - (uint64_t)(f->fp->_IO_read_end - f->fp->_IO_read_ptr);
-#else
     long at = ftell(f->fp);
     return at > 0 ? (uint64_t)at : 0;
-#endif
 }
 
 /* Numbers in this machine's byte order: the order of the files read in place. */
@@ -606,20 +599,12 @@ static int next_pcapng(struct lf_capfile *f, struct pcap_pkthdr *h, const u_char
         return 0;
     const struct iface *i = &f->ifs[id];
     uint64_t t = (uint64_t)hi << 32 | lo, sec, frac;
-    if (i->tsresol == 1000000) { /* the usual ones, divided by constants */
-        sec = t / 1000000;
-        frac = t % 1000000;
-    } else if (i->tsresol == 1000000000) {
-        sec = t / 1000000000;
-        frac = t % 1000000000 / 1000;
-    } else {
-        sec = t / i->tsresol;
-        frac = t % i->tsresol;
-        if (i->tsresol > 1000000)
-            frac /= i->tsresol / 1000000;
-        else
-            frac *= 1000000 / i->tsresol;
-    }
+    sec = t / i->tsresol;
+    frac = t % i->tsresol;
+    if (i->tsresol > 1000000)
+        frac /= i->tsresol / 1000000;
+    else
+        frac *= 1000000 / i->tsresol;
     sec += i->tsoffset;
     h->ts.tv_sec = (time_t)sec;
     h->ts.tv_usec = (int)frac;
