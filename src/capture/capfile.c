@@ -470,6 +470,7 @@ static int next_pcapng(struct lf_capfile *f, struct pcap_pkthdr *h, const u_char
     return 1;
 }
 
+/* read in place, not through libpcap: 27% of a run's instructions (callgrind, gencap tls 4000 40 capture) */
 int lf_capfile_next(struct lf_capfile *f, struct pcap_pkthdr *h, const u_char **d)
 {
     if (!f->direct)
