@@ -59,7 +59,6 @@ struct lf_flow {
     uint8_t closed;            /* 0 open, 1 FIN both ways, 2 RST */
     uint8_t dis_state;         /* enum lf_dis_state; dissection, driven by the engine */
     uint8_t list;              /* enum lf_flow_list */
-    uint64_t v4_cli, v4_srv;   /* IPv4: each side's address and port in one word (lookups compare these) */
     lf_time last;
     struct lf_addr cli, srv;
     /* counters, LRU list, TCP state */
