@@ -357,10 +357,8 @@ struct lf_flow *lf_flowtab_packet(struct lf_flowtab *t, const struct lf_pkt *p, 
         *dir = lf_addr_equal(&f->cli, &p->src) ? LF_C2S : LF_S2C;
     } else {
         enum lf_flow_list which = f->closed ? LF_LIST_CLOSED : f->proto == 6 ? LF_LIST_TCP : LF_LIST_UDP;
-        if (f->lnext || f->list != which) { /* not already the most recent of its list */
-            lru_unlink(t, f);
-            lru_append(t, f, which);
-        }
+        lru_unlink(t, f);
+        lru_append(t, f, which);
     }
     if (ts > f->last)
         f->last = ts;
