@@ -29,6 +29,7 @@ struct lf_flowtab {
     size_t max_buckets, max_flows, count, allocated;
     struct lf_flow **slabs;
     size_t nslabs;
+    size_t slab_len, slab_used; /* the last slab's slots, and how many of them were ever used */
     struct lf_flow *free_list;
     struct lru lists[LF_LIST_N];
     struct lf_reasm *reasm;
@@ -193,21 +194,24 @@ static inline struct lf_flow *tab_find(const struct tab *tb, const struct lf_pkt
     return NULL;
 }
 
+/* A free slot: one given back, else the next never used of the last slab (a new slab when it is full), so
+ * a slab's pages are touched only as its slots are first used. */
 static struct lf_flow *slot_get(struct lf_flowtab *t)
 {
-    if (!t->free_list) {
-        size_t n = t->max_flows - t->allocated < SLAB_FLOWS ? t->max_flows - t->allocated : SLAB_FLOWS;
-        struct lf_flow *slab = lf_xcalloc(n, sizeof *slab);
-        t->slabs = lf_xrealloc(t->slabs, (t->nslabs + 1) * sizeof *t->slabs);
-        t->slabs[t->nslabs++] = slab;
-        t->allocated += n;
-        for (size_t i = n; i-- > 0;) {
-            slab[i].hnext = t->free_list;
-            t->free_list = &slab[i];
-        }
-    }
     struct lf_flow *f = t->free_list;
-    t->free_list = f->hnext;
+    if (f) {
+        t->free_list = f->hnext;
+    } else {
+        if (t->slab_used == t->slab_len) {
+            size_t n = t->max_flows - t->allocated < SLAB_FLOWS ? t->max_flows - t->allocated : SLAB_FLOWS;
+            t->slabs = lf_xrealloc(t->slabs, (t->nslabs + 1) * sizeof *t->slabs);
+            t->slabs[t->nslabs++] = lf_xcalloc(n, sizeof **t->slabs);
+            t->allocated += n;
+            t->slab_len = n;
+            t->slab_used = 0;
+        }
+        f = &t->slabs[t->nslabs - 1][t->slab_used++];
+    }
     memset(f, 0, sizeof *f);
     return f;
 }
