@@ -20,12 +20,9 @@ struct tab {
     size_t n, count; /* buckets (a power of two), flows in it */
 };
 
-/* Open flows and closed ones are in two tables, so the packets of open flows
- * walk a bucket array sized to the open flows alone, not one that also holds
- * every closed flow lingering for its last ACKs; a packet no open flow takes
- * is looked up among the closed ones. A 5-tuple has at most one flow. */
+/* Open and closed flows in one table; a 5-tuple has at most one flow. */
 struct lf_flowtab {
-    struct tab open, closed;
+    struct tab tab;
     size_t max_buckets, max_flows, count, allocated;
     struct lf_flow **slabs;
     size_t nslabs;
@@ -49,9 +46,8 @@ struct lf_flowtab *lf_flowtab_new(size_t max_flows, struct lf_reasm *r, struct l
     t->max_buckets = 64;
     while (t->max_buckets < max_flows && t->max_buckets < MAX_BUCKETS)
         t->max_buckets <<= 1;
-    t->open.n = t->closed.n = t->max_buckets < MIN_BUCKETS ? t->max_buckets : MIN_BUCKETS;
-    t->open.b = lf_xcalloc(t->open.n, sizeof *t->open.b);
-    t->closed.b = lf_xcalloc(t->closed.n, sizeof *t->closed.b);
+    t->tab.n = t->max_buckets < MIN_BUCKETS ? t->max_buckets : MIN_BUCKETS;
+    t->tab.b = lf_xcalloc(t->tab.n, sizeof *t->tab.b);
     t->reasm = r;
     t->stats = stats;
     t->on_end = on_end;
@@ -68,8 +64,7 @@ void lf_flowtab_free(struct lf_flowtab *t)
     for (size_t i = 0; i < t->nslabs; i++)
         free(t->slabs[i]);
     free(t->slabs);
-    free(t->open.b);
-    free(t->closed.b);
+    free(t->tab.b);
     free(t);
 }
 
@@ -176,7 +171,7 @@ static void tab_remove(struct tab *tb, struct lf_flow *f)
     }
 }
 
-/* The flow of a packet's 5-tuple in one table, and the packet's direction in it. */
+/* The flow of a packet's 5-tuple, and the packet's direction in it. */
 static inline struct lf_flow *tab_find(const struct tab *tb, const struct lf_pkt *p, uint32_t h, enum lf_dir *dir)
 {
     for (struct lf_flow *f = tb->b[h & (tb->n - 1)]; f; f = f->hnext) {
@@ -229,7 +224,7 @@ void lf_flowtab_end(struct lf_flowtab *t, struct lf_flow *f)
     lf_bytebuf_free(&f->buf[1]);
     lf_stream_release(t->reasm, &f->st[0]);
     lf_stream_release(t->reasm, &f->st[1]);
-    tab_remove(f->closed ? &t->closed : &t->open, f);
+    tab_remove(&t->tab, f);
     lru_unlink(t, f);
     f->in_use = 0;
     f->hnext = t->free_list;
@@ -306,7 +301,7 @@ static struct lf_flow *create(struct lf_flowtab *t, const struct lf_pkt *p, uint
         f->srv = p->src;
     }
     f->first = f->last = ts;
-    tab_insert(t, &t->open, f);
+    tab_insert(t, &t->tab, f);
     lru_append(t, f, p->proto == 6 ? LF_LIST_TCP : LF_LIST_UDP);
     t->count++;
     t->stats->flows++;
@@ -336,8 +331,6 @@ static void tcp_state(struct lf_flowtab *t, struct lf_flow *f, const struct lf_p
     }
     if (f->closed) {
         f->closed_at = ts;
-        tab_remove(&t->open, f);
-        tab_insert(t, &t->closed, f);
         lru_unlink(t, f);
         lru_append(t, f, LF_LIST_CLOSED);
     }
@@ -347,9 +340,7 @@ struct lf_flow *lf_flowtab_packet(struct lf_flowtab *t, const struct lf_pkt *p, 
                                   enum lf_dir *dir)
 {
     uint32_t h = tuple_hash(p->proto, &p->src, &p->dst);
-    struct lf_flow *f = tab_find(&t->open, p, h, dir);
-    if (!f && t->closed.count)
-        f = tab_find(&t->closed, p, h, dir);
+    struct lf_flow *f = tab_find(&t->tab, p, h, dir);
     /* A new connection on the 5-tuple of a closed one. */
     if (f && f->closed && p->proto == 6 && (p->tcp_flags & (LF_TCP_SYN | LF_TCP_ACK)) == LF_TCP_SYN &&
         !(f->syn[LF_C2S] && *dir == LF_C2S && f->isn[LF_C2S] == p->seq)) {
