@@ -395,7 +395,7 @@ int lf_decode_linktype_supported(int linktype)
  * or fragmentation, TCP or UDP off the tunnel ports, headers whole. Decoded
  * in one pass, with the result the general path gives; returns 0 (p then
  * holds partial values) for anything else, which the general path decodes.
- * 5% of a run's instructions (callgrind, gencap tls 4000 40 capture). */
+ * 10% of a run's instructions (callgrind, gencap tls 4000 40 capture). */
 static int fast_eth_ipv4(struct lf_cur c, struct lf_pkt *p)
 {
     struct lf_cur h = lf_cur_sub(&c, 14 + 20);
