@@ -9,8 +9,7 @@
  * short, another byte order, an unusual time stamp resolution) is left to
  * libpcap, whose stream is first moved to it (lf_capfile_to_libpcap).
  * lf_capfile_from_libpcap then resumes reading in place after what it read.
- * Only one thread at a time uses a capfile; the window after the current
- * one is mapped ahead by a thread the capfile starts and joins. The first capfile installs a
+ * Only one thread at a time uses a capfile. The first capfile installs a
  * SIGBUS handler that turns a read past the end of a file cut shorter under
  * us into zeros and a mark (lf_capfile_shrank).
  */

@@ -3,13 +3,11 @@
  * Ownership: the table owns every struct lf_flow. Flow slots are allocated in
  * slabs the first time they are needed, up to max_flows, and recycled through
  * a free list, so a run allocates nothing per packet once it reached its
- * working size. The bucket array starts small and doubles whenever the open
+ * working size. The bucket array starts small and doubles whenever the
  * flows reach half its buckets (up to the power of two at or above max_flows),
  * so a table holding few flows stays in cache; it too is allocated only while
  * the table grows to its working size. Closed flows (FIN both ways, or RST)
- * move to a second table of the same kind, looked up only for a packet no
- * open flow takes, so the lookups of open flows walk buckets sized to them
- * alone (a closed flow lingers, below). A flow's dissector
+ * stay in it while they linger (below). A flow's dissector
  * state, its two lf_bytebufs and its two streams' queued chunks are freed by
  * the table when the flow ends (through the dissector's state_free and
  * lf_stream_release), after the end callback ran.
@@ -59,7 +57,6 @@ struct lf_flow {
     uint8_t closed;            /* 0 open, 1 FIN both ways, 2 RST */
     uint8_t dis_state;         /* enum lf_dis_state; dissection, driven by the engine */
     uint8_t list;              /* enum lf_flow_list */
-    uint64_t v4_cli, v4_srv;   /* IPv4: each side's address and port in one word (lookups compare these) */
     lf_time last;
     struct lf_addr cli, srv;
     /* counters, LRU list, TCP state */

@@ -87,7 +87,8 @@ void lf_stream_segment(struct lf_reasm *r, struct lf_stream *s, uint32_t seq, co
  * s past it (a FIN is noted where it falls) and returns 1; the caller then
  * passes the len bytes, if any, to its consumer exactly as the sink would
  * have had them, and calls lf_stream_took. Else returns 0 and changes
- * nothing: the segment goes to lf_stream_segment. */
+ * nothing: the segment goes to lf_stream_segment.
+ * 4% of a run's instructions (callgrind, gencap tls 4000 40 capture). */
 static inline int lf_stream_take(struct lf_stream *s, uint32_t seq, size_t len, size_t wirelen, int fin)
 {
     if (s->done || !s->started || seq != s->pos_seq || s->queue || len != wirelen || (fin ? s->fin_seen : !len))

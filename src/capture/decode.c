@@ -128,30 +128,27 @@ static enum lf_decode_status transport(struct lf_cur *c, size_t wire_left, struc
         return tunnel(&inner, p, depth);
     }
     if (p->proto == 6) {
-        /* the fixed header: one bounds check, the reads inside it need none */
-        struct lf_cur h = lf_cur_sub(c, 20);
-        if (!lf_cur_ok(&h))
-            return LF_DEC_MALFORMED;
-        p->src.port = lf_cur_u16(&h);
-        p->dst.port = lf_cur_u16(&h);
-        p->seq = lf_cur_u32(&h);
-        p->ack = lf_cur_u32(&h);
-        uint8_t off = lf_cur_u8(&h);
-        p->tcp_flags = lf_cur_u8(&h);
-        size_t hl = (size_t)(off >> 4) * 4; /* then window, checksum, urgent pointer */
-        if (hl < 20)
+        p->src.port = lf_cur_u16(c);
+        p->dst.port = lf_cur_u16(c);
+        p->seq = lf_cur_u32(c);
+        p->ack = lf_cur_u32(c);
+        uint8_t off = lf_cur_u8(c);
+        p->tcp_flags = lf_cur_u8(c);
+        lf_cur_skip(c, 6); /* window, checksum, urgent pointer */
+        size_t hl = (size_t)(off >> 4) * 4;
+        if (!lf_cur_ok(c) || hl < 20)
             return LF_DEC_MALFORMED;
         lf_cur_skip(c, hl - 20); /* options */
         if (!lf_cur_ok(c) || wire_left < hl)
             return LF_DEC_MALFORMED;
         wire_left -= hl;
     } else if (p->proto == 17) {
-        struct lf_cur h = lf_cur_sub(c, 8);
-        if (!lf_cur_ok(&h) || wire_left < 8)
+        p->src.port = lf_cur_u16(c);
+        p->dst.port = lf_cur_u16(c);
+        uint16_t ulen = lf_cur_u16(c);
+        lf_cur_skip(c, 2); /* checksum */
+        if (!lf_cur_ok(c) || wire_left < 8)
             return LF_DEC_MALFORMED;
-        p->src.port = lf_cur_u16(&h);
-        p->dst.port = lf_cur_u16(&h);
-        uint16_t ulen = lf_cur_u16(&h); /* then the checksum */
         wire_left -= 8;
         if (ulen >= 8 && (size_t)ulen - 8 < wire_left)
             wire_left = (size_t)ulen - 8;
@@ -170,25 +167,21 @@ static enum lf_decode_status transport(struct lf_cur *c, size_t wire_left, struc
 static enum lf_decode_status ipv4(struct lf_cur *c, struct lf_pkt *p, int depth)
 {
     size_t start_left = lf_cur_left(c);
-    /* the fixed header: one bounds check, the reads inside it need none */
-    struct lf_cur h = lf_cur_sub(c, 20);
-    if (!lf_cur_ok(&h))
-        return LF_DEC_MALFORMED;
-    uint8_t vihl = lf_cur_u8(&h);
-    lf_cur_skip(&h, 1);
-    uint16_t total = lf_cur_u16(&h);
-    lf_cur_skip(&h, 2);
-    uint16_t fragw = lf_cur_u16(&h);
-    lf_cur_skip(&h, 1);
-    p->proto = lf_cur_u8(&h);
-    lf_cur_skip(&h, 2);
+    uint8_t vihl = lf_cur_u8(c);
+    lf_cur_skip(c, 1);
+    uint16_t total = lf_cur_u16(c);
+    lf_cur_skip(c, 2);
+    uint16_t fragw = lf_cur_u16(c);
+    lf_cur_skip(c, 1);
+    p->proto = lf_cur_u8(c);
+    lf_cur_skip(c, 2);
     p->src.family = p->dst.family = 4;
     memset(p->src.ip, 0, sizeof p->src.ip);
     memset(p->dst.ip, 0, sizeof p->dst.ip);
-    lf_cur_copy(&h, p->src.ip, 4);
-    lf_cur_copy(&h, p->dst.ip, 4);
+    lf_cur_copy(c, p->src.ip, 4);
+    lf_cur_copy(c, p->dst.ip, 4);
     size_t ihl = (size_t)(vihl & 0x0f) * 4;
-    if ((vihl >> 4) != 4 || ihl < 20)
+    if (!lf_cur_ok(c) || (vihl >> 4) != 4 || ihl < 20)
         return LF_DEC_MALFORMED;
     lf_cur_skip(c, ihl - 20); /* options */
     if (!lf_cur_ok(c))
@@ -283,8 +276,6 @@ static enum lf_decode_status ppp_proto(struct lf_cur *c, uint16_t proto, struct 
 
 static enum lf_decode_status ethertype(struct lf_cur *c, uint16_t type, struct lf_pkt *p, int depth)
 {
-    if (type == ETH_IPV4) /* the common case first */
-        return ipv4(c, p, depth);
     for (int i = 0; i < MAX_VLAN_TAGS; i++) {
         if (type != ETH_VLAN && type != ETH_QINQ && type != ETH_QINQ_OLD && type != ETH_QINQ_OLD2)
             break;
@@ -323,11 +314,10 @@ static enum lf_decode_status ethertype(struct lf_cur *c, uint16_t type, struct l
 
 static enum lf_decode_status ethernet(struct lf_cur *c, struct lf_pkt *p, int depth)
 {
-    struct lf_cur h = lf_cur_sub(c, 14);
-    if (!lf_cur_ok(&h))
+    lf_cur_skip(c, 12);
+    uint16_t type = lf_cur_u16(c);
+    if (!lf_cur_ok(c))
         return LF_DEC_MALFORMED;
-    lf_cur_skip(&h, 12);
-    uint16_t type = lf_cur_u16(&h);
     return ethertype(c, type, p, depth);
 }
 
@@ -404,7 +394,8 @@ int lf_decode_linktype_supported(int linktype)
 /* The frame nearly every packet is: untagged Ethernet, IPv4 without options
  * or fragmentation, TCP or UDP off the tunnel ports, headers whole. Decoded
  * in one pass, with the result the general path gives; returns 0 (p then
- * holds partial values) for anything else, which the general path decodes. */
+ * holds partial values) for anything else, which the general path decodes.
+ * 10% of a run's instructions (callgrind, gencap tls 4000 40 capture). */
 static int fast_eth_ipv4(struct lf_cur c, struct lf_pkt *p)
 {
     struct lf_cur h = lf_cur_sub(&c, 14 + 20);

@@ -161,13 +161,6 @@ void lf_stream_segment(struct lf_reasm *r, struct lf_stream *s, uint32_t seq, co
         return;
     if (len > wirelen)
         len = wirelen;
-    if (lf_stream_take(s, seq, len, wirelen, fin)) {
-        /* the next bytes (or a first FIN), whole, nothing queued: what the loop below does, in one step */
-        if (len && sink && sink->data)
-            sink->data(sink->ctx, dir, data, len);
-        lf_stream_took(s);
-        return;
-    }
     if (!s->started) {
         s->started = 1;
         s->pos = (uint64_t)1 << 32; /* room below for segments that arrive late */
