@@ -60,6 +60,8 @@ static void on_hup(int sig)
     reopen_requested = 1;
     if (active_json)
         lf_json_sink_reopen(active_json);
+    if (active_capture)
+        lf_capture_dump_reopen(active_capture);
 }
 
 static void usage(FILE *out)
@@ -82,11 +84,12 @@ static void usage(FILE *out)
           "  --print-topology write the topology in use (configured or inferred) on stdout\n"
           "  --max-flows N    flow table capacity (LRU eviction), default 262144\n"
           "  -w FILE          save the packets read to a pcap file\n"
+          "  -C MB, -G S, -W N  rotate the -w file by size (millions of bytes), by S seconds, N files\n"
           "  -Z USER          drop privileges to USER after opening the interface\n"
           "  --version        print the version\n"
           "  -h, --help       this text\n"
           "With no output option, a short summary of the run is printed.\n"
-          "SIGHUP reopens the --json file (logrotate). See lyncflow(1).\n",
+          "SIGHUP reopens the --json and -w files (logrotate). See lyncflow(1).\n",
           out);
 }
 
@@ -133,13 +136,28 @@ static int parse_args(int argc, char **argv, struct lf_config *cfg)
     int c;
     size_t n;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:Z:hq", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:C:G:W:Z:hq", long_opts, NULL)) != -1) {
         switch (c) {
         case 'r': cfg->read_file = optarg; break;
         case 'i': cfg->iface = optarg; break;
         case 'f': cfg->bpf = optarg; break;
         case 'c': cfg->topology = optarg; break;
         case 'w': cfg->write_file = optarg; break;
+        case 'C':
+            if (parse_size("-C", optarg, &n))
+                return 2;
+            cfg->write_size = (uint64_t)n * 1000000;
+            break;
+        case 'G':
+            if (parse_size("-G", optarg, &n))
+                return 2;
+            cfg->write_seconds = (uint32_t)n;
+            break;
+        case 'W':
+            if (parse_size("-W", optarg, &n))
+                return 2;
+            cfg->write_count = (uint32_t)n;
+            break;
         case 'Z': cfg->drop_user = optarg; break;
         case 'q': cfg->quiet = 1; break;
         case 'h': usage(stdout); exit(0);
@@ -202,6 +220,14 @@ static int parse_args(int argc, char **argv, struct lf_config *cfg)
     }
     if (optind < argc) {
         fprintf(stderr, "lyncflow: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if ((cfg->write_size || cfg->write_seconds || cfg->write_count) && !cfg->write_file) {
+        fprintf(stderr, "lyncflow: -C, -G and -W rotate the -w file: give -w FILE\n");
+        return 2;
+    }
+    if (cfg->write_count && !cfg->write_size && !cfg->write_seconds) {
+        fprintf(stderr, "lyncflow: -W needs -C or -G\n");
         return 2;
     }
     if (cfg->read_file && cfg->iface) {
@@ -387,6 +413,8 @@ int main(int argc, char **argv)
         lf_keystore_free(ks);
         return 1;
     }
+    if (cap && cfg.write_file)
+        lf_capture_dump_rotate(cap, cfg.write_size, cfg.write_seconds, cfg.write_count);
     if (cap && cfg.write_file && lf_capture_dump_open(cap, cfg.write_file, err, sizeof err) != 0) {
         fprintf(stderr, "lyncflow: %s\n", err);
         lf_capture_close(cap);

@@ -26,6 +26,14 @@ struct lf_capture *lf_capture_open_file(const char *path, const char *bpf, char 
 struct lf_capture *lf_capture_open_live(const char *iface, const char *bpf, char *err, size_t errsize);
 /* Starts saving every frame to path (-w). 0 ok, -1 with err. */
 int lf_capture_dump_open(struct lf_capture *c, const char *path, char *err, size_t errsize);
+/* Rotation of the -w file, as tcpdump's -C (size, bytes), -G (seconds of capture time) and -W (count): with
+ * -C, files FILE, FILE1, FILE2, ... (with -W, FILE0 .. FILE<count-1>, a ring); with -G, a new file every so
+ * many seconds, named by strftime(3) when FILE holds a '%', and with -W the capture ends after count files.
+ * 0 for none. Call before lf_capture_dump_open. */
+void lf_capture_dump_rotate(struct lf_capture *c, uint64_t size, uint32_t seconds, uint32_t count);
+/* Safe from a signal handler: before the next frame, the -w file is closed and opened again by its name
+ * (SIGHUP after logrotate moved it). */
+void lf_capture_dump_reopen(struct lf_capture *c);
 int lf_capture_linktype(const struct lf_capture *c);
 int lf_capture_is_live(const struct lf_capture *c);
 

@@ -35,6 +35,9 @@ struct lf_config {
     const char *json;        /* --json FILE|- */
     const char *dot, *svg, *png;
     const char *write_file;  /* -w */
+    uint64_t write_size;     /* -C, in bytes (the option gives millions of bytes, as tcpdump) */
+    uint32_t write_seconds;  /* -G */
+    uint32_t write_count;    /* -W */
     const char *drop_user;   /* -Z */
     int timeline, tui, print_topology, realtime, quiet;
     size_t max_flows;        /* --max-flows, default 262144 */

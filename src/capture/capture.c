@@ -25,6 +25,16 @@
 struct lf_capture {
     pcap_t *p;
     pcap_dumper_t *dump;
+    struct {                     /* -w and its rotation (-C, -G, -W), as tcpdump names the files */
+        char path[4096];         /* the name given; strftime'd when it holds a '%' and -G is set */
+        uint64_t size;           /* -C: bytes after which the next file starts, 0 none */
+        uint32_t seconds;        /* -G: seconds of capture time a file covers, 0 none */
+        uint32_t count;          /* -W: files in the ring (or, with -G alone, files before the run stops) */
+        uint32_t index;          /* the current file's number */
+        lf_time started;         /* capture time the current file started at */
+        volatile sig_atomic_t reopen; /* SIGHUP asked for the file to be opened again */
+        int failed;              /* a file could not be opened: saving stopped */
+    } w;
     char name[256];
     int live, linktype;
     int draining;                /* live: stopped, reading what the kernel still holds */
@@ -154,17 +164,108 @@ struct lf_capture *lf_capture_open_live(const char *iface, const char *bpf, char
     return c;
 }
 
-int lf_capture_dump_open(struct lf_capture *c, const char *path, char *err, size_t errsize)
+/* The name of file number index: the path (strftime'd at t with -G), then with -C or -W its number: none
+ * for the first file of -C alone, else index padded to the digits of count - 1 (tcpdump's names). */
+static void dump_name(const struct lf_capture *c, uint32_t index, lf_time t, char *out, size_t size)
 {
-    c->dump = pcap_dump_open(c->p, path);
-    if (!c->dump) {
+    char base[4096];
+    lf_strlcpy(base, c->w.path, sizeof base);
+    if (c->w.seconds && strchr(c->w.path, '%')) {
+        time_t sec = (time_t)(t / 1000000);
+        struct tm tm;
+        localtime_r(&sec, &tm);
+        if (!strftime(base, sizeof base, c->w.path, &tm))
+            lf_strlcpy(base, c->w.path, sizeof base);
+    }
+    if (c->w.count && (c->w.size || !c->w.seconds)) {
+        int digits = 1;
+        for (uint32_t n = c->w.count - 1; n >= 10; n /= 10)
+            digits++;
+        snprintf(out, size, "%s%0*u", base, digits, (unsigned)index);
+    } else if (c->w.size && index) {
+        snprintf(out, size, "%s%u", base, (unsigned)index);
+    } else {
+        lf_strlcpy(out, base, size);
+    }
+}
+
+static int dump_start(struct lf_capture *c, lf_time t, char *err, size_t errsize)
+{
+    char path[4200];
+    dump_name(c, c->w.index, t, path, sizeof path);
+    pcap_dumper_t *d = pcap_dump_open(c->p, path);
+    if (!d) {
         char msg[PCAP_ERRBUF_SIZE];
         lf_strlcpy(msg, pcap_geterr(c->p), sizeof msg);
         one_line(msg);
         snprintf(err, errsize, "cannot write %s: %s", path, msg);
         return -1;
     }
+    c->dump = d;
+    c->w.started = t;
     return 0;
+}
+
+int lf_capture_dump_open(struct lf_capture *c, const char *path, char *err, size_t errsize)
+{
+    lf_strlcpy(c->w.path, path, sizeof c->w.path);
+    c->w.index = 0;
+    return dump_start(c, 0, err, errsize);
+}
+
+void lf_capture_dump_rotate(struct lf_capture *c, uint64_t size, uint32_t seconds, uint32_t count)
+{
+    c->w.size = size;
+    c->w.seconds = seconds;
+    c->w.count = count;
+}
+
+void lf_capture_dump_reopen(struct lf_capture *c) { c->w.reopen = 1; }
+
+/* The next file of the rotation (or the same name again after SIGHUP). 0 ok; 1 the -G -W files are all
+ * written: the capture ends; -1 a file could not be opened: saving stops, with a message, the run goes on. */
+static int dump_next(struct lf_capture *c, lf_time t)
+{
+    pcap_dump_close(c->dump);
+    c->dump = NULL;
+    int by_rotation = !c->w.reopen;
+    c->w.reopen = 0;
+    if (by_rotation) {
+        c->w.index++;
+        if (c->w.count && c->w.seconds && !c->w.size && c->w.index >= c->w.count)
+            return 1;
+        if (c->w.count && (c->w.size || !c->w.seconds))
+            c->w.index %= c->w.count;
+    }
+    char err[4400];
+    if (dump_start(c, t, err, sizeof err) != 0) {
+        fprintf(stderr, "lyncflow: -w: %s; no more packets are saved\n", err);
+        c->w.failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes one frame to the -w file, starting the next file first when its time, size or SIGHUP says so. */
+static void dump_frame(struct lf_capture *c, const struct pcap_pkthdr *h, const uint8_t *d, lf_time t)
+{
+    if (c->w.failed)
+        return;
+    if (!c->w.started)
+        c->w.started = t;
+    if (c->w.reopen || (c->w.seconds && t - c->w.started >= (lf_time)c->w.seconds * 1000000) ||
+        (c->w.size && (uint64_t)pcap_dump_ftell64(c->dump) >= c->w.size)) {
+        int r = dump_next(c, t);
+        if (r == 1) {
+            c->stop = 1;
+            return;
+        }
+        if (r < 0)
+            return;
+    }
+    pcap_dump((u_char *)c->dump, h, d);
+    if (c->live && c->packets % LIVE_FLUSH_EVERY == 0)
+        pcap_dump_flush(c->dump);
 }
 
 int lf_capture_linktype(const struct lf_capture *c) { return c->linktype; }
@@ -249,11 +350,8 @@ enum lf_next lf_capture_next(struct lf_capture *c, lf_time *ts, const uint8_t **
         *caplen = h->caplen;
         *wirelen = h->len;
         c->packets++;
-        if (c->dump) {
-            pcap_dump((u_char *)c->dump, h, d);
-            if (c->live && c->packets % LIVE_FLUSH_EVERY == 0)
-                pcap_dump_flush(c->dump);
-        }
+        if (c->dump)
+            dump_frame(c, h, d, *ts);
         return LF_NEXT_PACKET;
     }
     if (r == 0) {

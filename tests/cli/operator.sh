@@ -20,7 +20,7 @@ for o in $(sed -n 's/^    {"\([a-z-]*\)", [a-z_]*, NULL, .*/\1/p' "$TOP/src/main
 done
 expect_ge "long options found in main.c" "$(sed -n 's/^    {"\([a-z-]*\)", [a-z_]*, NULL, .*/\1/p' "$TOP/src/main.c" | wc -l)" 15
 expect_eq "every long option is in the man page" "$(cat "$TMP/undocumented")" ""
-for o in -r -i -f -c -w -Z -q; do
+for o in -r -i -f -c -w -C -G -W -Z -q; do
     grep -q -- "^       $o" "$TMP/man" || echo "$o" >>"$TMP/undocumented"
 done
 expect_eq "every short option is in the man page" "$(cat "$TMP/undocumented")" ""
@@ -76,3 +76,42 @@ expect_eq "no line lost or doubled across the reopen" "$(cat "$TMP/rot.json.1" "
 make -s -C "$TOP" install DESTDIR="$TMP/dest" PREFIX=/usr >/dev/null 2>&1
 expect_eq "make install: the binary" "$(test -x "$TMP/dest/usr/bin/lyncflow" && echo yes)" yes
 expect_eq "make install: the man page" "$(test -f "$TMP/dest/usr/share/man/man1/lyncflow.1" && echo yes)" yes
+
+# -w rotation, as tcpdump's -C, -W and -G; and SIGHUP opening the -w file again.
+if [ -x "$TOP/build/tools/gencap" ] && command -v capinfos >/dev/null 2>&1; then
+    mkdir -p "$TMP/rot"
+    "$TOP/build/tools/gencap" tls "$TMP/rot/in.pcap" 300 40 "$TOP/tests/bench/tls-handshake.hex" >/dev/null 2>&1
+    total=$("$TOP/build/tools/pcapread" "$TMP/rot/in.pcap" | cut -d' ' -f1)
+    (cd "$TMP/rot" && "$LYNCFLOW" -r in.pcap -q -w c.pcap -C 1)
+    n=$(ls "$TMP/rot"/c.pcap* | wc -l)
+    expect_ge "-C 1: a 45 MB capture goes to many files" "$n" 40
+    expect_eq "-C: the first file has the name given, the next ones a number" \
+        "$(cd "$TMP/rot" && ls c.pcap c.pcap1 c.pcap2 | tr '\n' ' ')" "c.pcap c.pcap1 c.pcap2 "
+    expect_eq "-C: every packet in one of the files" \
+        "$(capinfos -c -M "$TMP/rot"/c.pcap* | awk '/Number of packets/ {s += $4} END {print s}')" "$total"
+    big=$(for f in "$TMP/rot"/c.pcap*; do stat -c %s "$f"; done | sort -n | tail -1)
+    expect_eq "-C: no file much past 1 MB" "$([ "$big" -le 1100000 ] && echo yes)" yes
+    (cd "$TMP/rot" && "$LYNCFLOW" -r in.pcap -q -w r.pcap -C 1 -W 3)
+    expect_eq "-W 3: a ring of three files" "$(cd "$TMP/rot" && ls r.pcap* | tr '\n' ' ')" "r.pcap0 r.pcap1 r.pcap2 "
+    d="$S/healthy-two-listeners"
+    (cd "$TMP/rot" && "$LYNCFLOW" -r "$d/capture.pcap" -q -w 'g-%H%M%S.pcap' -G 1)
+    expect_ge "-G 1: a file a second of capture time, named by strftime" \
+        "$(ls "$TMP/rot" | grep -cE '^g-[0-9]{6}\.pcap$')" 4
+    "$LYNCFLOW" -r "$d/capture.pcap" -q -w x.pcap -W 2 >/dev/null 2>"$TMP/w.err"
+    expect_eq "-W alone is a usage error" "$?" 2
+    "$LYNCFLOW" -r "$d/capture.pcap" -q -C 1 >/dev/null 2>"$TMP/w.err"
+    expect_eq "-C without -w is a usage error" "$?" 2
+    # SIGHUP: the moved -w file keeps what came before, a new one by the name gets the rest.
+    "$LYNCFLOW" -r "$d/capture.pcap" --realtime -q -w "$TMP/rot/h.pcap" 2>"$TMP/h.err" &
+    pid=$!
+    sleep 1.5
+    mv "$TMP/rot/h.pcap" "$TMP/rot/h.pcap.1"
+    kill -HUP "$pid"
+    wait "$pid"
+    expect_eq "SIGHUP: the run goes on to its end" "$?" 0
+    a=$(capinfos -c -M "$TMP/rot/h.pcap.1" | awk '/Number of packets/ {print $4}')
+    b=$(capinfos -c -M "$TMP/rot/h.pcap" | awk '/Number of packets/ {print $4}')
+    expect_ge "SIGHUP: packets before it in the moved file" "$a" 1
+    expect_ge "SIGHUP: packets after it in the new file" "$b" 1
+    expect_eq "SIGHUP: no packet lost" "$((a + b))" "$("$TOP/build/tools/pcapread" "$d/capture.pcap" | cut -d' ' -f1)"
+fi
