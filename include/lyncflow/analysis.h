@@ -80,6 +80,7 @@ struct lf_signin {
     uint32_t nsteps, capsteps;
     uint32_t dropped_steps;
     char phase[24];        /* discover, webticket, certificate, homepool */
+    char kind[12];         /* signin, meeting (a meet join), dialin (the dial-in page), discovery (a probe) */
     uint8_t verdict;       /* enum lf_verdict */
     uint32_t failed_step;  /* 1-based step number where it stopped, 0 none */
     char reason[256];

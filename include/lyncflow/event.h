@@ -124,6 +124,7 @@ struct lf_ev_signin {
     const char *user;
     uint32_t steps;
     char phase[24]; /* discover, webticket, certificate, homepool */
+    char kind[12];  /* signin, meeting, dialin, discovery */
     uint8_t verdict; /* enum lf_verdict */
     const char *reason;
 };

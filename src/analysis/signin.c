@@ -466,6 +466,7 @@ void lf_signin_event(const struct lf_signin *s, struct lf_event *ev)
     ev->u.signin.user = s->user; /* borrowed from the model, which outlives the event */
     ev->u.signin.steps = s->nsteps;
     LF_SET(ev->u.signin.phase, s->phase);
+    LF_SET(ev->u.signin.kind, s->kind);
     ev->u.signin.verdict = s->verdict;
     ev->u.signin.reason = s->reason;
 }

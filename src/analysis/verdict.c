@@ -4,12 +4,51 @@
  * or the same TLS name) are linked; a 401 the same request or a web ticket
  * answers later is a challenge, the last of an unanswered run a failure. The
  * first failure not recovered makes the verdict failed; a home-pool request
- * that succeeded, complete; otherwise incomplete. Lock held.
+ * that succeeded, complete; otherwise incomplete. A client's activity that
+ * is no sign-in is its own kind, with a verdict of its own: a meeting join or
+ * a dial-in page visit (only simple-URL and meeting services: complete once
+ * one answered), a discovery probe (only lyncdiscover: complete once it
+ * answered). Lock held.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "analysis_int.h"
+
+/* Services of a meeting join by a browser or the join launcher (domain.md §3, §4 E). */
+static int meeting_service(const char *svc)
+{
+    static const char *const names[] = {"meet", "lwa", "reach", "scheduler", "collabcontent", "passiveauth"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(svc, names[i]))
+            return 1;
+    return 0;
+}
+
+/* What the client's activity is: a sign-in unless every step is of a meeting join, the dial-in page or a
+ * discovery probe. */
+static const char *activity_kind(const struct lf_signin *si)
+{
+    int meeting = 0, dialin = 0, discover = 0, other = 0;
+    for (uint32_t i = 0; i < si->nsteps; i++) {
+        const char *svc = si->steps[i].service;
+        if (meeting_service(svc))
+            meeting = 1;
+        else if (!strcmp(svc, "dialin"))
+            dialin = 1;
+        else if (!strcmp(svc, "discover"))
+            discover = 1;
+        else
+            other = 1;
+    }
+    if (other || !si->nsteps)
+        return "signin";
+    if (meeting)
+        return "meeting";
+    if (dialin)
+        return "dialin";
+    return discover ? "discovery" : "signin";
+}
 
 int an_phase_rank(const char *phase)
 {
@@ -225,6 +264,26 @@ void an_signin_eval(struct lf_analysis *an, struct lf_signin *si)
     }
     si->loop_401 = (uint8_t)loop;
     LF_SET(si->phase, phase_name(max_phase));
+    LF_SET(si->kind, activity_kind(si));
+    if (strcmp(si->kind, "signin") != 0) {
+        /* a meeting join, a dial-in visit or a discovery probe: done once a page of it answered */
+        int answered = 0;
+        for (int i = 0; i < nsteps; i++)
+            answered |= !si->steps[i].failed && step_success(&si->steps[i]);
+        if (first_bad < 0) {
+            si->verdict = answered ? LF_VERDICT_COMPLETE : LF_VERDICT_INCOMPLETE;
+            si->failed_step = 0;
+            si->reason[0] = 0;
+            if (!answered) {
+                size_t len = 0;
+                an_append(si->reason, sizeof si->reason, &len, "no answer to the ", 17);
+                const char *what = !strcmp(si->kind, "discovery") ? "discovery request" : !strcmp(si->kind, "dialin")
+                                   ? "dial-in page" : "meeting page";
+                an_append(si->reason, sizeof si->reason, &len, what, strlen(what));
+            }
+            return;
+        }
+    }
     if (first_bad >= 0) {
         si->verdict = LF_VERDICT_FAILED;
         si->failed_step = (uint32_t)first_bad + 1;

@@ -363,6 +363,7 @@ int lf_event_to_json(const struct lf_event *ev, char *buf, size_t size)
         jw_field(&w, "user", ev->u.signin.user);
         jw_u64(&w, "steps", ev->u.signin.steps);
         jw_field(&w, "phase", ev->u.signin.phase);
+        jw_lit(&w, "kind", ev->u.signin.kind[0] ? ev->u.signin.kind : "signin");
         jw_lit(&w, "verdict", lf_verdict_name((enum lf_verdict)ev->u.signin.verdict));
         jw_field(&w, "reason", ev->u.signin.reason);
         break;
