@@ -274,11 +274,36 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
 }
 
 /* An application data record that is not read: the handshake is over once the
- * server has answered (before that it is 0-RTT data). */
-static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc)
+ * server has answered (before that it is 0-RTT data). The client's records
+ * in a row, up to the server's first one after them, are one exchange: its
+ * event goes out then, with their times and sizes. */
+static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, size_t len)
 {
     if (st->server_spoke)
         emit_event(st, fc);
+    if (!st->emitted || !fc->eng)
+        return;
+    if (logical(st, dir) == LF_C2S) {
+        if (!st->x.records)
+            st->x.first = fc->ts;
+        st->x.last = fc->ts;
+        st->x.bytes += len;
+        st->x.records++;
+        return;
+    }
+    if (!st->x.records)
+        return; /* the server's own records: its handshake in TLS 1.3, or more of a response */
+    struct lf_event ev;
+    lf_event_init(&ev, LF_EV_EXCHANGE, st->x.first);
+    ev.flow_id = fc->flow_id;
+    ev.client = st->swapped ? fc->server : fc->client;
+    ev.server = st->swapped ? fc->client : fc->server;
+    ev.u.exchange.c_last = st->x.last;
+    ev.u.exchange.s_first = fc->ts;
+    ev.u.exchange.c_bytes = st->x.bytes;
+    ev.u.exchange.c_records = st->x.records;
+    lf_emit(fc->eng, &ev);
+    memset(&st->x, 0, sizeof st->x);
 }
 
 /* A plaintext or decrypted alert. The first one is kept, unless a fatal one
@@ -388,7 +413,7 @@ static void decrypt_record(struct tls_state *st, struct lf_flowctx *fc, enum lf_
         if (st->sh_seen)
             st->nokey = 1;
         if (type == CT_APPDATA)
-            opaque_appdata(st, fc);
+            opaque_appdata(st, fc, dir, len);
         return;
     }
     if (r != LF_DEC_OK) {
@@ -398,7 +423,7 @@ static void decrypt_record(struct tls_state *st, struct lf_flowctx *fc, enum lf_
         if (++d->fail_run >= TLS_FAIL_RUN_MAX)
             d->nodecrypt = 1;
         if (type == CT_APPDATA && d->nodecrypt)
-            opaque_appdata(st, fc);
+            opaque_appdata(st, fc, dir, len);
         return;
     }
     d->fail_run = 0;
@@ -544,7 +569,7 @@ static struct lf_dres tls_on_data(void *p, struct lf_flowctx *fc, enum lf_dir di
         }
         if (own_protected(st, dir, type) || type == CT_HEARTBEAT) {
             if (type == CT_APPDATA)
-                opaque_appdata(st, fc);
+                opaque_appdata(st, fc, dir, rlen);
             lf_cur_skip(&c, 5);
             d->rec_skip = rlen;
             continue;

@@ -70,6 +70,11 @@ struct tls_state {
     uint16_t version;       /* negotiated, 0 until the ServerHello */
     uint32_t failures;
     uint32_t hs_oversize;   /* handshake messages larger than TLS_HS_MAX, skipped */
+    struct {                /* the exchange being read in an undecrypted connection: the client's records */
+        lf_time first, last;
+        uint64_t bytes;
+        uint32_t records;
+    } x;
     /* The pending tls event, emitted from here: ev.u.tls holds its fields,
      * the fixed part is zero until emit_event sets it. Last, so that the rest
      * of the union after the tls member is never touched. */

@@ -39,6 +39,7 @@ enum lf_ev_type {
     LF_EV_FINDING,
     LF_EV_SIGNIN,
     LF_EV_STATS,
+    LF_EV_EXCHANGE, /* for the analysis only: the sinks never see it */
 };
 
 enum lf_role { LF_ROLE_NONE = 0, LF_ROLE_DIRECTOR, LF_ROLE_FRONTEND, LF_ROLE_EDGE, LF_ROLE_OTHER, LF_ROLE_PROXY };
@@ -107,6 +108,9 @@ struct lf_ev_http {
     char source[8];           /* "pcap" or "iis" */
     const char *log_server;   /* IIS: the server the log belongs to */
     uint8_t whole_seconds;    /* IIS: the log's times have no fraction: ts is the second the request completed in */
+    char attributed[12];      /* a back-leg request matched to its client: "timing" (see attribute.c), "" not */
+    uint16_t candidates;      /* the front exchanges that could have caused it */
+    struct lf_addr front_client; /* the client connection it was matched to */
     uint64_t match_seq;       /* IIS: the capture request this line matched, as its 1-based position among the
                                  run's events (the proxy's back-leg request when the capture shows it, else the
                                  client's); 0 unmatched */
@@ -127,6 +131,15 @@ struct lf_ev_signin {
     char kind[12];  /* signin, meeting, dialin, discovery */
     uint8_t verdict; /* enum lf_verdict */
     const char *reason;
+};
+
+/* One request and the start of its response inside a TLS connection that is not decrypted: the client's
+ * application data records from ts to c_last (c_bytes of record bodies in c_records), then the server's first
+ * one at s_first. The analysis matches it with the proxy's request to a server (timing and size). */
+struct lf_ev_exchange {
+    lf_time c_last, s_first;
+    uint64_t c_bytes;
+    uint32_t c_records;
 };
 
 struct lf_ev_stats {
@@ -168,6 +181,7 @@ struct lf_event {
         struct lf_ev_finding finding;
         struct lf_ev_signin signin;
         struct lf_ev_stats stats;
+        struct lf_ev_exchange exchange;
     } u;
     struct lf_text text;
 };

@@ -179,6 +179,7 @@ static void release_one(struct lf_analysis *an)
 
     pthread_mutex_lock(&m->lock);
     struct lf_event *ev = &p->ev;
+    an_attribute(an, p);
     struct conn *c = an_conn_get(an, ev->flow_id, 1);
     if (ev->type == LF_EV_FLOW && c && !c->side)
         flow_from_held(an, p);
@@ -247,9 +248,22 @@ static void release_one(struct lf_analysis *an)
     an_model_paths(an, p, failed);
     /* sign-in steps */
     if (ev->type == LF_EV_HTTP || ev->type == LF_EV_TLS) {
-        int make = p->side == LF_SIDE_FRONT ||
+        int make = p->side == LF_SIDE_FRONT || p->attributed ||
                    (p->side == LF_SIDE_BACK && !p->stitched && (from_iis || !an->front_seen));
-        an_link_release(an, p, seq, make ? an_add_step(an, p, seq) : NULL);
+        const struct lf_signin *s = NULL;
+        if (make && p->attributed) {
+            /* the step is the client's, on its own connection: it takes the place of that connection's TLS step */
+            struct lf_addr proxy = ev->client;
+            uint64_t back_flow = ev->flow_id;
+            ev->client = p->x_client;
+            ev->flow_id = p->x_flow;
+            s = an_add_step(an, p, seq);
+            ev->client = proxy;
+            ev->flow_id = back_flow;
+        } else if (make) {
+            s = an_add_step(an, p, seq);
+        }
+        an_link_release(an, p, seq, s);
         if (c && ev->type == LF_EV_HTTP)
             c->http_seen = 1;
     } else if (ev->type == LF_EV_FLOW && c) {
@@ -340,10 +354,16 @@ void lf_analysis_add_sink(struct lf_analysis *an, const struct lf_sink *sink)
 
 void lf_analysis_event(struct lf_analysis *an, struct lf_event *in)
 {
+    if (in->type == LF_EV_EXCHANGE) { /* for the attribution of back requests only: never held, never forwarded */
+        pthread_mutex_lock(&an->model.lock);
+        an_exchange_add(an, in);
+        pthread_mutex_unlock(&an->model.lock);
+        return;
+    }
     if (an->count == HOLD)
         release_one(an);
     struct pend *p = an_ring(an, an->count);
-    p->stitched = p->partner_iis = p->iis_matched = 0;
+    p->stitched = p->partner_iis = p->iis_matched = p->attributed = 0;
     p->partner_uid = p->partner_seq = 0;
     memset(p->name, 0, sizeof p->name);
     memset(&p->partner, 0, sizeof p->partner);
@@ -465,6 +485,7 @@ void lf_analysis_free(struct lf_analysis *an)
     lf_findings_free(an->findings);
     free(an->conns);
     free(an->reqs);
+    free(an->xrecs);
     for (size_t i = 0; an->hold && i < HOLD; i++)
         lf_event_release(&an->hold[i].ev);
     free(an->hold);

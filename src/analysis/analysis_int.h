@@ -77,6 +77,9 @@ struct pend {
     uint64_t partner_seq;  /* the stitched partner's seq, once it was released */
     char name[256];
     struct partner partner;
+    uint8_t attributed;    /* a back request matched to a front connection's exchange by timing (attribute.c) */
+    uint64_t x_flow;       /* that front connection */
+    struct lf_addr x_client;
     struct iisinfo iis;    /* what a matched IIS line told */
     struct lf_event ev;    /* last: the fields above and ev's type and ts share the first cache lines */
 };
@@ -131,6 +134,8 @@ struct lf_analysis {
     uint64_t seq;
     struct conn *conns;
     uint64_t uids;
+    struct xrec *xrecs;   /* ring of XREC_SLOTS: the undecrypted front connections' recent exchanges */
+    size_t xrec_next;
     struct reqrec *reqs;  /* ring of REQ_SLOTS */
     size_t req_next;
     uint8_t back_http[LF_TOPO_MAX_SERVERS]; /* the capture shows requests of the back leg to this server */
@@ -212,6 +217,21 @@ struct reqrec *an_rec_of(struct lf_analysis *an, const struct pend *p);
 void an_stitch_front_late(struct lf_analysis *an, struct pend *f);
 void an_iis_resolve(struct lf_analysis *an, struct pend *p, uint64_t seq);
 void an_link_release(struct lf_analysis *an, struct pend *p, uint64_t seq, const struct lf_signin *s);
+
+/* attribute.c: a back request matched, by timing and size, to the exchange of an undecrypted front
+ * connection that caused it. */
+#define XREC_SLOTS 1024
+struct xrec {
+    uint64_t flow_id;
+    struct lf_addr client;
+    lf_time first, last, s_first; /* the client's records, the server's first one after them */
+    uint64_t bytes;
+    int listener;
+    uint8_t used;
+};
+void an_exchange_add(struct lf_analysis *an, const struct lf_event *ev);
+void an_attribute(struct lf_analysis *an, struct pend *p);
+int an_find_listener(const struct lf_model *m, const struct lf_addr *a);
 
 /* signin.c: a released event's step; steps patched by an IIS line or a flow's end; sign-ins at the end. */
 struct lf_signin *an_add_step(struct lf_analysis *an, struct pend *p, uint64_t seq);

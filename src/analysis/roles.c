@@ -62,7 +62,7 @@ const char *an_simple_url(const struct lf_analysis *an, const char *name)
     return NULL;
 }
 
-static int find_listener(const struct lf_model *m, const struct lf_addr *a)
+int an_find_listener(const struct lf_model *m, const struct lf_addr *a)
 {
     for (int i = 0; i < m->nlisteners; i++)
         if (an_addr_eq(&m->listeners[i].addr, a))
@@ -117,7 +117,7 @@ void an_classify(struct lf_analysis *an, const struct lf_event *ev, struct pend 
         p->server = s;
         return;
     }
-    int l = find_listener(m, &ev->server);
+    int l = an_find_listener(m, &ev->server);
     int s = find_server_addr(m, &ev->server);
     if (l >= 0) {
         p->side = LF_SIDE_FRONT;

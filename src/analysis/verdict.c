@@ -7,8 +7,8 @@
  * that succeeded, complete; otherwise incomplete. A client's activity that
  * is no sign-in is its own kind, with a verdict of its own: a meeting join or
  * a dial-in page visit (only simple-URL and meeting services: complete once
- * one answered), a discovery probe (only lyncdiscover: complete once it
- * answered). Lock held.
+ * one answered), a discovery probe (only lyncdiscover requests, read: complete
+ * once one answered). Lock held.
  */
 #include <stdio.h>
 #include <string.h>
@@ -36,8 +36,8 @@ static const char *activity_kind(const struct lf_signin *si)
             meeting = 1;
         else if (!strcmp(svc, "dialin"))
             dialin = 1;
-        else if (!strcmp(svc, "discover"))
-            discover = 1;
+        else if (!strcmp(svc, "discover") && si->steps[i].kind == LF_EV_HTTP)
+            discover = 1; /* a TLS name alone cannot tell a probe from a sign-in whose requests are not seen */
         else
             other = 1;
     }

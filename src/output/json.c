@@ -328,6 +328,11 @@ static void http_json(struct jw *w, const struct lf_event *ev)
     jw_opt_field(w, "log_server", h->log_server);
     if (h->match_seq)
         jw_u64(w, "matched_seq", h->match_seq);
+    if (h->attributed[0]) {
+        jw_lit(w, "attributed", h->attributed);
+        jw_u64(w, "candidates", h->candidates);
+        jw_addr(w, "front_client", &h->front_client);
+    }
     if (h->h2)
         jw_bool(w, "h2", 1);
 }
