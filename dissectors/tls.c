@@ -273,10 +273,14 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
     }
 }
 
+#define EXCHANGE_ANSWERS 3
+
 /* An application data record that is not read: the handshake is over once the
  * server has answered (before that it is 0-RTT data). The client's records
- * in a row, up to the server's first one after them, are one exchange: its
- * event goes out then, with their times and sizes. */
+ * in a row, and the server's first records after them, are one exchange: an
+ * event goes out for each of the server's first EXCHANGE_ANSWERS records
+ * (in TLS 1.3 the first may be a session ticket, not the answer), with the
+ * client records' times and sizes. */
 static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, size_t len)
 {
     if (st->server_spoke)
@@ -284,6 +288,8 @@ static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc, enum lf_
     if (!st->emitted || !fc->eng)
         return;
     if (logical(st, dir) == LF_C2S) {
+        if (st->x.answers)
+            memset(&st->x, 0, sizeof st->x); /* the next request */
         if (!st->x.records)
             st->x.first = fc->ts;
         st->x.last = fc->ts;
@@ -291,8 +297,9 @@ static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc, enum lf_
         st->x.records++;
         return;
     }
-    if (!st->x.records)
-        return; /* the server's own records: its handshake in TLS 1.3, or more of a response */
+    if (!st->x.records || st->x.answers >= EXCHANGE_ANSWERS)
+        return; /* the server's own records (its TLS 1.3 handshake), or more of an answer */
+    st->x.answers++;
     struct lf_event ev;
     lf_event_init(&ev, LF_EV_EXCHANGE, st->x.first);
     ev.flow_id = fc->flow_id;
@@ -303,7 +310,6 @@ static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc, enum lf_
     ev.u.exchange.c_bytes = st->x.bytes;
     ev.u.exchange.c_records = st->x.records;
     lf_emit(fc->eng, &ev);
-    memset(&st->x, 0, sizeof st->x);
 }
 
 /* A plaintext or decrypted alert. The first one is kept, unless a fatal one

@@ -74,6 +74,7 @@ struct tls_state {
         lf_time first, last;
         uint64_t bytes;
         uint32_t records;
+        uint32_t answers;   /* the server's records since: an exchange event went out for each of the first */
     } x;
     /* The pending tls event, emitted from here: ev.u.tls holds its fields,
      * the fixed part is zero until emit_event sets it. Last, so that the rest

@@ -224,7 +224,8 @@ void an_link_release(struct lf_analysis *an, struct pend *p, uint64_t seq, const
 struct xrec {
     uint64_t flow_id;
     struct lf_addr client;
-    lf_time first, last, s_first; /* the client's records, the server's first one after them */
+    lf_time first, last;          /* the client's records */
+    lf_time s_first[3];           /* the server's first records after them (0 none) */
     uint64_t bytes;
     int listener;
     uint8_t used;

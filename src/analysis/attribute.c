@@ -17,7 +17,7 @@
 #include "analysis_int.h"
 
 #define ATTR_WINDOW_US 2000000LL /* the longest a proxy takes to pass a request on, or an answer back */
-#define ATTR_SLACK_US 2000LL     /* one host's clock, as two packets of the same capture see it */
+#define ATTR_SLACK_US 0 /* one host's clock: what the proxy passes on, it received first */
 
 void an_exchange_add(struct lf_analysis *an, const struct lf_event *ev)
 {
@@ -26,12 +26,25 @@ void an_exchange_add(struct lf_analysis *an, const struct lf_event *ev)
         return; /* not a client's connection to the proxy */
     if (!an->xrecs)
         an->xrecs = lf_xcalloc(XREC_SLOTS, sizeof *an->xrecs);
+    /* another of the server's first records after the same request */
+    for (size_t k = 1; k <= 4 && k <= an->xrec_next; k++) {
+        struct xrec *x = &an->xrecs[(an->xrec_next - k) % XREC_SLOTS];
+        if (x->flow_id == ev->flow_id && x->first == ev->ts) {
+            for (int j = 0; j < 3; j++)
+                if (!x->s_first[j]) {
+                    x->s_first[j] = ev->u.exchange.s_first;
+                    break;
+                }
+            return;
+        }
+    }
     struct xrec *x = &an->xrecs[an->xrec_next++ % XREC_SLOTS];
+    memset(x->s_first, 0, sizeof x->s_first);
     x->flow_id = ev->flow_id;
     x->client = ev->client;
     x->first = ev->ts;
     x->last = ev->u.exchange.c_last;
-    x->s_first = ev->u.exchange.s_first;
+    x->s_first[0] = ev->u.exchange.s_first;
     x->bytes = ev->u.exchange.c_bytes;
     x->listener = l;
     x->used = 0;
@@ -51,39 +64,112 @@ static int published_server(struct lf_analysis *an, uint64_t flow_id)
     return ts ? an_find_server_name(&an->model, ts->name) : -1;
 }
 
+/* The cost of x as the exchange that caused back request p, or -1 when it cannot be: p's request went out
+ * after the client's had begun and not long after it ended, the proxy's answer to the client began after the
+ * server's answer began, and the connection's TLS name is published to p's server. The answer's timing
+ * weighs most (a proxy passes an answer on at once, a request may wait for an upstream connection), then the
+ * request's, then the difference in size. */
+static lf_time cost_of(struct lf_analysis *an, const struct pend *p, const struct xrec *x)
+{
+    const struct lf_ev_http *h = &p->ev.u.http;
+    lf_time req = p->ev.ts, resp = h->latency_us >= 0 ? req + h->latency_us : -1;
+    if (!x->flow_id || x->used || x->first > req + ATTR_SLACK_US || req - x->last > ATTR_WINDOW_US)
+        return -1;
+    lf_time answer = -1;
+    for (int j = 0; j < 3 && x->s_first[j]; j++)
+        if (resp < 0 || (x->s_first[j] + ATTR_SLACK_US >= resp && x->s_first[j] - resp <= ATTR_WINDOW_US)) {
+            answer = x->s_first[j];
+            break;
+        }
+    if (answer < 0)
+        return -1;
+    int srv = published_server(an, x->flow_id);
+    if (srv >= 0 && p->server >= 0 && srv != p->server)
+        return -1;
+    lf_time cost = 4 * (resp >= 0 ? absdiff(answer, resp) : 0) + absdiff(req, x->last);
+    return cost + (lf_time)(x->bytes > h->req_bytes ? x->bytes - h->req_bytes : h->req_bytes - x->bytes);
+}
+
+#define JOINT_BACK 6   /* back requests decided together: p and the ones held near it */
+#define JOINT_X 10     /* the exchanges any of them could be */
+#define JOINT_NEAR_US 500000LL
+
+struct joint {
+    int nb, nx;
+    lf_time cost[JOINT_BACK][JOINT_X]; /* -1: cannot be */
+    int take[JOINT_BACK], best_take[JOINT_BACK];
+    int used[JOINT_X];
+    int best_n;
+    lf_time best_cost;
+};
+
+/* Every assignment of back requests i.. to distinct exchanges (or none), the most matched then the cheapest. */
+static void search(struct joint *j, int i, int n, lf_time cost)
+{
+    if (i == j->nb) {
+        if (n > j->best_n || (n == j->best_n && cost < j->best_cost)) {
+            j->best_n = n;
+            j->best_cost = cost;
+            memcpy(j->best_take, j->take, sizeof j->take);
+        }
+        return;
+    }
+    if (n + (j->nb - i) < j->best_n)
+        return; /* cannot match more than the best */
+    for (int k = 0; k < j->nx; k++)
+        if (!j->used[k] && j->cost[i][k] >= 0) {
+            j->used[k] = 1;
+            j->take[i] = k;
+            search(j, i + 1, n + 1, cost + j->cost[i][k]);
+            j->used[k] = 0;
+        }
+    j->take[i] = -1;
+    search(j, i + 1, n, cost);
+}
+
+static int attributable(const struct pend *q)
+{
+    return q->side == LF_SIDE_BACK && !q->stitched && !q->attributed && q->ev.type == LF_EV_HTTP && !an_is_iis(&q->ev);
+}
+
 void an_attribute(struct lf_analysis *an, struct pend *p)
 {
     struct lf_ev_http *h = &p->ev.u.http;
-    if (!an->xrecs || p->side != LF_SIDE_BACK || p->stitched || p->attributed || p->ev.type != LF_EV_HTTP ||
-        an_is_iis(&p->ev))
+    if (!an->xrecs || !attributable(p))
         return;
-    lf_time req = p->ev.ts, resp = h->latency_us >= 0 ? req + h->latency_us : -1;
-    struct xrec *best = NULL;
-    lf_time best_cost = 0;
-    unsigned candidates = 0;
-    for (size_t i = 0; i < XREC_SLOTS; i++) {
-        struct xrec *x = &an->xrecs[i];
-        if (!x->flow_id || x->used)
-            continue;
-        /* the client's request began before the proxy's, and ended not long before it */
-        if (x->first > req + ATTR_SLACK_US || req - x->last > ATTR_WINDOW_US)
-            continue;
-        /* the proxy's answer to the client began after the server's answer began */
-        if (resp >= 0 && (x->s_first + ATTR_SLACK_US < resp || x->s_first - resp > ATTR_WINDOW_US))
-            continue;
-        int srv = published_server(an, x->flow_id);
-        if (srv >= 0 && p->server >= 0 && srv != p->server)
-            continue;
-        candidates++;
-        lf_time cost = absdiff(req, x->last) + (resp >= 0 ? absdiff(x->s_first, resp) : 0);
-        cost += (lf_time)(x->bytes > h->req_bytes ? x->bytes - h->req_bytes : h->req_bytes - x->bytes);
-        if (!best || cost < best_cost) {
-            best = x;
-            best_cost = cost;
-        }
+    /* p and the back requests held near it are decided together, so that the first does not take the one
+     * exchange the next could be */
+    struct joint j;
+    memset(&j, 0, sizeof j);
+    const struct pend *backs[JOINT_BACK];
+    backs[j.nb++] = p;
+    for (size_t i = 0; i < an->count && j.nb < JOINT_BACK; i++) {
+        const struct pend *q = an_ring(an, i);
+        if (q != p && attributable(q) && absdiff(q->ev.ts, p->ev.ts) <= JOINT_NEAR_US)
+            backs[j.nb++] = q;
     }
-    if (!best)
+    struct xrec *xs[JOINT_X];
+    unsigned candidates = 0;
+    for (int pass = 0; pass < 2; pass++) /* p's own candidates first */
+        for (size_t i = 0; i < XREC_SLOTS; i++) {
+            struct xrec *x = &an->xrecs[i];
+            int fits_p = cost_of(an, p, x) >= 0, fits_other = 0;
+            for (int b = 1; b < j.nb && !fits_other && pass; b++)
+                fits_other = cost_of(an, backs[b], x) >= 0;
+            candidates += (unsigned)(fits_p && !pass);
+            if ((pass ? !fits_p && fits_other : fits_p) && j.nx < JOINT_X)
+                xs[j.nx++] = x;
+        }
+    if (!candidates)
         return;
+    for (int b = 0; b < j.nb; b++)
+        for (int k = 0; k < j.nx; k++)
+            j.cost[b][k] = cost_of(an, backs[b], xs[k]);
+    j.best_n = -1;
+    search(&j, 0, 0, 0);
+    if (j.best_take[0] < 0)
+        return;
+    struct xrec *best = xs[j.best_take[0]];
     best->used = 1;
     p->attributed = 1;
     p->x_flow = best->flow_id;
