@@ -135,7 +135,8 @@ struct lf_ev_signin {
 
 /* One request and the start of its response inside a TLS connection that is not decrypted: the client's
  * application data records from ts to c_last (c_bytes of record bodies in c_records), then one of the server's
- * first records after them at s_first (an event for each of the first three). The analysis matches it with the proxy's request to a server (timing and size). */
+ * first records after them at s_first (an event for each of the first three). The analysis matches it with the
+ * proxy's request to a server (timing and size). */
 struct lf_ev_exchange {
     lf_time c_last, s_first;
     uint64_t c_bytes;
