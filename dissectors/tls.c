@@ -277,10 +277,11 @@ static void emit_event(struct tls_state *st, struct lf_flowctx *fc)
 
 /* An application data record that is not read: the handshake is over once the
  * server has answered (before that it is 0-RTT data). The client's records
- * in a row, and the server's first records after them, are one exchange: an
- * event goes out for each of the server's first EXCHANGE_ANSWERS records
- * (in TLS 1.3 the first may be a session ticket, not the answer), with the
- * client records' times and sizes. */
+ * in a row, and the server's first record after them, are one exchange: its
+ * event goes out then, with the client records' times and sizes. After the
+ * first requests of a TLS 1.3 connection the server's first records may be
+ * session tickets, not the answer: there, one event for each of the first
+ * EXCHANGE_ANSWERS. */
 static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc, enum lf_dir dir, size_t len)
 {
     if (st->server_spoke)
@@ -288,8 +289,11 @@ static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc, enum lf_
     if (!st->emitted || !fc->eng)
         return;
     if (logical(st, dir) == LF_C2S) {
-        if (st->x.answers)
-            memset(&st->x, 0, sizeof st->x); /* the next request */
+        if (st->x.answers) { /* the next request */
+            uint32_t n = st->x.exchanges + 1;
+            memset(&st->x, 0, sizeof st->x);
+            st->x.exchanges = n;
+        }
         if (!st->x.records)
             st->x.first = fc->ts;
         st->x.last = fc->ts;
@@ -297,7 +301,7 @@ static void opaque_appdata(struct tls_state *st, struct lf_flowctx *fc, enum lf_
         st->x.records++;
         return;
     }
-    if (!st->x.records || st->x.answers >= EXCHANGE_ANSWERS)
+    if (!st->x.records || st->x.answers >= (is_tls13(st->version) && st->x.exchanges < 2 ? EXCHANGE_ANSWERS : 1))
         return; /* the server's own records (its TLS 1.3 handshake), or more of an answer */
     st->x.answers++;
     struct lf_event ev;

@@ -75,6 +75,7 @@ struct tls_state {
         uint64_t bytes;
         uint32_t records;
         uint32_t answers;   /* the server's records since: an exchange event went out for each of the first */
+        uint32_t exchanges; /* exchanges of the connection so far */
     } x;
     /* The pending tls event, emitted from here: ev.u.tls holds its fields,
      * the fixed part is zero until emit_event sets it. Last, so that the rest
