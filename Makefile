@@ -26,7 +26,7 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 DEB_PKGS := build-essential pkg-config libpcap-dev libssl-dev libncurses-dev libgraphviz-dev \
-            libcmocka-dev graphviz tshark tcpdump tmux curl clang jq
+            libcmocka-dev graphviz tshark tcpdump tmux curl clang jq python3 nginx haproxy apache2
 
 .PHONY: all deps demo check check-unit check-cli check-corpus sanitize tsan install bench fuzz samples clean help
 

@@ -8,7 +8,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 need=""
-for p in nginx curl openssl tcpdump python3; do
+for p in nginx haproxy apache2 curl openssl tcpdump python3; do
     command -v "$p" >/dev/null 2>&1 || need="$need $p"
 done
 if [ -n "$need" ]; then
