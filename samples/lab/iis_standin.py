@@ -616,14 +616,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def serve(site):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(site.cert, site.key)
-    ctx.keylog_filename = site.keylog
     handler = type("H_" + site.name.replace("-", "_"), (Handler,), {"site": site})
     fam = ThreadingHTTPServer
     httpd = fam((site.addr, site.port), handler)
     httpd.daemon_threads = True
-    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
+    if site.cert != "-":  # "-": plain HTTP, as the external site's port 8080
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(site.cert, site.key)
+        ctx.keylog_filename = site.keylog
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
     return httpd

@@ -110,6 +110,11 @@ SCENARIOS = {
         about="nginx with upstream keepalive pools, from its own source address, eight clients at once: the "
               "back leg's connections carry requests of several clients; keylog_server.txt holds only the "
               "servers' secrets, as an admin on the proxy host has them."),
+    "pooled-nginx-http": dict(
+        listeners=two_listeners(), routes=ROUTES, layout="two", proxy="nginx", own_source=True, eight=True,
+        backend_port=8080,
+        about="pooled-nginx with the back leg in plain HTTP to the external sites' port 8080: without any "
+              "secret, the proxy's requests are readable and the clients' are not."),
     "pooled-haproxy": dict(
         listeners=two_listeners(), routes=ROUTES, layout="two", proxy="haproxy", own_source=True, eight=True,
         about="HAProxy (mode http, http-reuse always, TLS to the servers) from its own source address, eight "
@@ -228,7 +233,8 @@ def nginx_conf(sc, work, ca, certs, backend_port):
             if name in unpublished:
                 continue
             out += ["    server {", "        listen %s ssl;" % la, "        server_name %s;" % name] + tls + \
-                   ["        location / {", "            proxy_pass https://%s;" % farm(name),
+                   ["        location / {", "            proxy_pass %s://%s;" % (
+                       "http" if backend_port == 8080 else "https", farm(name)),
                     "            proxy_ssl_name $host;", "        }", "    }"]
     out.append("}")
     return "\n".join(out) + "\n"
@@ -301,7 +307,8 @@ def topology(name, sc):
              "# is in the proxy's configuration, not here.",
              "# Reverse proxy: %s; its back leg leaves from %s to the servers' %s site."
              % (sc.get("proxy", "nginx"), "its own address" if sc.get("own_source") else PROXY_BACK + " (proxy_bind)",
-                "internal :443" if sc.get("backend_port", 4443) == 443 else "external :4443"),
+                {443: "internal :443", 8080: "external :8080 (plain HTTP)"}.get(sc.get("backend_port", 4443),
+                                                                                 "external :4443")),
              "# Clients: curl from %s; user agents of Lync 2010, Lync 2013, Skype for Business, iPhone and "
              "Android Lync, a browser." % ("::1" if sc.get("v6") else "127.0.2.1-127.0.2.%d"
                                            % len(clients(eight=sc.get("eight", False)))),
@@ -311,7 +318,8 @@ def topology(name, sc):
                   "names = %s" % ", ".join(lst["names"]), ""]
     for sname, s in SERVERS.items():
         lines += ["# %s: X-MS-Server-Fqdn %s" % (sname, s["server_fqdn"]), "[server %s]" % sname,
-                  "role = %s" % s["role"], "address = %s:4443" % s["ip"], "fqdn = %s" % s["fqdn"], ""]
+                  "role = %s" % s["role"], "address = %s:%d" % (s["ip"], 8080 if sc.get("backend_port") == 8080 else 4443),
+                  "fqdn = %s" % s["fqdn"], ""]
     lines += ["[simple-urls]", "meet = %s" % MEET, "dialin = %s" % DIALIN, "discover = %s" % DISCOVER]
     return "\n".join(lines) + "\n"
 
@@ -357,12 +365,17 @@ def make_scenario(name, sc, ca, work, outdir, procs):
     for sname, s in SERVERS.items():
         crt, key = ca.issue(name + "-" + sname, s["server_fqdn"],
                             [s["server_fqdn"], s["internal_fqdn"], s["fqdn"], MEET, DIALIN, DISCOVER])
-        for port, access, fqdn in ((4443, "External", s["fqdn"]), (443, "Internal", s["internal_fqdn"])):
+        ports = ((4443, "External", s["fqdn"]), (443, "Internal", s["internal_fqdn"]))
+        if backend_port == 8080:
+            ports += ((8080, "External", s["fqdn"]),)
+        for port, access, fqdn in ports:
             kl = os.path.join(work, "keylog-%s-%d.txt" % (sname, port))
             keylogs.append(kl)
             sites.append("--site")
-            sites.append(",".join([sname + "-" + access.lower(), s["role"], s["ip"], str(port), crt, key,
-                                   s["server_fqdn"], fqdn, access, kl]))
+            plain = port == 8080
+            sites.append(",".join([sname + "-" + access.lower() + ("-http" if plain else ""), s["role"], s["ip"],
+                                   str(port), "-" if plain else crt, "-" if plain else key, s["server_fqdn"], fqdn,
+                                   access, kl]))
     busy = [listen_addr(a, p) for a, p in lab_ports(sc, backend_port) if port_open(a, p)]
     if busy:
         raise RuntimeError("something already listens on %s" % ", ".join(busy))
