@@ -289,6 +289,14 @@ static void write_signin(FILE *out, struct tb *b, const struct lf_signin *si, in
     tb_str(b, si->user[0] ? si->user : "-");
     tb_str(b, ", agent ");
     tb_str(b, si->agent[0] ? si->agent : "-");
+    if (si->kind[0] && strcmp(si->kind, "signin") != 0) { /* a meeting join, a dial-in visit, a discovery probe */
+        tb_str(b, " (");
+        const char *k = si->kind;
+        tb_str(b, !strcmp(k, "meeting")  ? "a meeting join"
+                  : !strcmp(k, "dialin") ? "the dial-in page"
+                                         : "a discovery probe");
+        tb_char(b, ')');
+    }
     tb_char(b, '\n');
     if (si->verdict == LF_VERDICT_FAILED) {
         tb_str(b, "  verdict failed at step ");
