@@ -7,6 +7,21 @@ skip_unless tshark
 skip_unless python3
 right=0
 all=0
+# pooled NAME SECRET-KEYLOG: the lab's pooled sample run with every secret and with SECRET-KEYLOG (none when
+# empty), scored against what the lab's driver wrote each client sending, on which connection.
+pooled() {
+    d="$TOP/samples/$1"
+    "$LYNCFLOW" -r "$d/capture.pcap" -c "$d/topology.conf" --keylog "$d/keylog.txt" --json "$TMP/$1.full" 2>/dev/null
+    "$LYNCFLOW" -r "$d/capture.pcap" -c "$d/topology.conf" ${2:+--keylog "$2"} --json "$TMP/$1.back" 2>/dev/null
+    python3 "$TOP/tests/tools/attr_check.py" "$TMP/$1.full" "$TMP/$1.back" "$d/client.ndjson" >"$TMP/$1.score"
+    echo "# $1: $(cat "$TMP/$1.score")"
+    n=$(sed -n 's/^\([0-9]*\) back requests: \([0-9]*\) attributed right.*/\1 \2/p' "$TMP/$1.score")
+    expect_ge "$1: every client's requests read on the back leg (100)" "${n% *}" 100
+    expect_ge "$1: share attributed to the right client" \
+        "$(awk -v r="${n#* }" -v a="${n% *}" 'BEGIN {printf "%.4f", r / a}')" 0.99
+    all=$((all + ${n% *}))
+    right=$((right + ${n#* }))
+}
 for s in healthy-two-listeners healthy-one-listener director-unpublished frontend-unpublished simple-urls-to-frontend \
     san-missing bridge-internal-443 healthy-iis-logs tls-rsa; do
     d="$TOP/samples/$s"
@@ -33,39 +48,16 @@ done
 # (mod_proxy_http, enablereuse), each from its own source address, eight clients at once; keylog_server.txt
 # holds the servers' secrets only, as an admin on the proxy host has them.
 for s in pooled-nginx pooled-haproxy pooled-apache; do
-    d="$TOP/samples/$s"
-    [ -f "$d/capture.pcap" ] || continue
-    "$LYNCFLOW" -r "$d/capture.pcap" -c "$d/topology.conf" --keylog "$d/keylog.txt" --json "$TMP/$s.full" 2>/dev/null
-    "$LYNCFLOW" -r "$d/capture.pcap" -c "$d/topology.conf" --keylog "$d/keylog_server.txt" --json "$TMP/$s.back" \
-        2>/dev/null
+    [ -f "$TOP/samples/$s/capture.pcap" ] || continue
+    pooled "$s" "$TOP/samples/$s/keylog_server.txt"
     expect_eq "$s: no client connection decrypted with the servers' secrets" \
         "$(jcount "$TMP/$s.back" '.type == "http" and (.client | startswith("127.0.2."))')" 0
     expect_ge "$s: back connections that carried requests of two clients or more" \
         "$(jq -r 'select(.type == "http" and .front_client) | "\(.client) \(.front_client | sub(":[0-9]+$"; ""))"' \
             "$TMP/$s.back" | sort -u | awk '{print $1}' | uniq -c | awk '$1 > 1' | wc -l)" 2
-    # the truth: what each client sent, on which connection, as the lab's driver wrote it
-    python3 "$TOP/tests/tools/attr_check.py" "$TMP/$s.full" "$TMP/$s.back" "$d/client.ndjson" >"$TMP/$s.score"
-    echo "# $s: $(cat "$TMP/$s.score")"
-    n=$(sed -n 's/^\([0-9]*\) back requests: \([0-9]*\) attributed right.*/\1 \2/p' "$TMP/$s.score")
-    expect_ge "$s: every client's requests reached the servers (100)" "${n% *}" 100
-    expect_ge "$s: share attributed to the right client" \
-        "$(awk -v r="${n#* }" -v a="${n% *}" 'BEGIN {printf "%.4f", r / a}')" 0.99
-    all=$((all + ${n% *}))
-    right=$((right + ${n#* }))
 done
 # The back leg in plain HTTP (the external sites' 8080): no secret at all.
-s=pooled-nginx-http
-d="$TOP/samples/$s"
-if [ -f "$d/capture.pcap" ]; then
-    "$LYNCFLOW" -r "$d/capture.pcap" -c "$d/topology.conf" --keylog "$d/keylog.txt" --json "$TMP/$s.full" 2>/dev/null
-    "$LYNCFLOW" -r "$d/capture.pcap" -c "$d/topology.conf" --json "$TMP/$s.back" 2>/dev/null
-    python3 "$TOP/tests/tools/attr_check.py" "$TMP/$s.full" "$TMP/$s.back" "$d/client.ndjson" >"$TMP/$s.score"
-    echo "# $s, no secret: $(cat "$TMP/$s.score")"
-    n=$(sed -n 's/^\([0-9]*\) back requests: \([0-9]*\) attributed right.*/\1 \2/p' "$TMP/$s.score")
-    expect_ge "$s, no secret: every client's requests read on the back leg (100)" "${n% *}" 100
-    expect_ge "$s, no secret: share attributed to the right client" \
-        "$(awk -v r="${n#* }" -v a="${n% *}" 'BEGIN {printf "%.4f", r / a}')" 0.99
-fi
+[ -f "$TOP/samples/pooled-nginx-http/capture.pcap" ] && pooled pooled-nginx-http ""
 expect_ge "back requests compared" "$all" 700
 share=$(awk -v r="$right" -v a="$all" 'BEGIN {printf "%.4f", r / a}')
 expect_ge "back requests attributed to the right client, over the samples ($right of $all)" "$share" 0.98
