@@ -115,6 +115,12 @@ SCENARIOS = {
         backend_port=8080,
         about="pooled-nginx with the back leg in plain HTTP to the external sites' port 8080: without any "
               "secret, the proxy's requests are readable and the clients' are not."),
+    "pooled-haproxy-http": dict(
+        listeners=two_listeners(), routes=ROUTES, layout="two", proxy="haproxy", own_source=True, eight=True,
+        backend_port=8080, about="pooled-haproxy with the back leg in plain HTTP to the external sites' port 8080."),
+    "pooled-apache-http": dict(
+        listeners=two_listeners(), routes=ROUTES, layout="two", proxy="apache", own_source=True, eight=True,
+        backend_port=8080, about="pooled-apache with the back leg in plain HTTP to the external sites' port 8080."),
     "pooled-haproxy": dict(
         listeners=two_listeners(), routes=ROUTES, layout="two", proxy="haproxy", own_source=True, eight=True,
         about="HAProxy (mode http, http-reuse always, TLS to the servers) from its own source address, eight "
@@ -263,9 +269,8 @@ def haproxy_conf(sc, work, ca, certs, backend_port):
         for name in lst["names"]:
             out.append("    use_backend be_%s if { ssl_fc_sni -i %s }" % (sc["routes"][name], name))
     for sname, s in SERVERS.items():
-        out += ["backend be_%s" % sname,
-                "    server %s %s:%d ssl verify required ca-file %s sni req.hdr(host),field(1,:) pool-max-conn 16"
-                % (sname, s["ip"], backend_port, ca.cert)]
+        tls = "" if backend_port == 8080 else " ssl verify required ca-file %s sni req.hdr(host),field(1,:)" % ca.cert
+        out += ["backend be_%s" % sname, "    server %s %s:%d%s pool-max-conn 16" % (sname, s["ip"], backend_port, tls)]
     return "\n".join(out) + "\n"
 
 
@@ -295,7 +300,8 @@ def apache_conf(sc, work, ca, certs, backend_port):
             if names[1:]:
                 out.append("    ServerAlias %s" % " ".join(names[1:]))
             out += ["    SSLEngine on", "    SSLCertificateFile %s" % crt, "    SSLCertificateKeyFile %s" % key,
-                    "    ProxyPass / https://%s:%d/ enablereuse=on keepalive=On" % (s["ip"], backend_port),
+                    "    ProxyPass / %s://%s:%d/ enablereuse=on keepalive=On"
+                    % ("http" if backend_port == 8080 else "https", s["ip"], backend_port),
                     "</VirtualHost>"]
     return "\n".join(out) + "\n"
 
@@ -318,7 +324,8 @@ def topology(name, sc):
                   "names = %s" % ", ".join(lst["names"]), ""]
     for sname, s in SERVERS.items():
         lines += ["# %s: X-MS-Server-Fqdn %s" % (sname, s["server_fqdn"]), "[server %s]" % sname,
-                  "role = %s" % s["role"], "address = %s:%d" % (s["ip"], 8080 if sc.get("backend_port") == 8080 else 4443),
+                  "role = %s" % s["role"],
+                  "address = %s:%d" % (s["ip"], 8080 if sc.get("backend_port") == 8080 else 4443),
                   "fqdn = %s" % s["fqdn"], ""]
     lines += ["[simple-urls]", "meet = %s" % MEET, "dialin = %s" % DIALIN, "discover = %s" % DISCOVER]
     return "\n".join(lines) + "\n"
@@ -495,7 +502,8 @@ def make_scenario(name, sc, ca, work, outdir, procs):
                         out.writelines(l for l in f if l.strip() and not l.startswith("#"))
     if sc.get("rsa_key"):
         shutil.copyfile(certs[sc["listeners"][0]["name"]][1], os.path.join(outdir, "server-key.pem"))
-    log = os.path.join(work, {"nginx": "nginx-access.log", "haproxy": "haproxy.out", "apache": "apache-access.log"}[kind])
+    logs = {"nginx": "nginx-access.log", "haproxy": "haproxy.out", "apache": "apache-access.log"}
+    log = os.path.join(work, logs[kind])
     with open(log) as f:
         served = sum(1 for _ in f)
     size = os.path.getsize(os.path.join(outdir, "capture.pcap"))

@@ -57,7 +57,9 @@ for s in pooled-nginx pooled-haproxy pooled-apache; do
             "$TMP/$s.back" | sort -u | awk '{print $1}' | uniq -c | awk '$1 > 1' | wc -l)" 2
 done
 # The back leg in plain HTTP (the external sites' 8080): no secret at all.
-[ -f "$TOP/samples/pooled-nginx-http/capture.pcap" ] && pooled pooled-nginx-http ""
+for s in pooled-nginx-http pooled-haproxy-http pooled-apache-http; do
+    [ -f "$TOP/samples/$s/capture.pcap" ] && pooled "$s" ""
+done
 expect_ge "back requests compared" "$all" 700
 share=$(awk -v r="$right" -v a="$all" 'BEGIN {printf "%.4f", r / a}')
 expect_ge "back requests attributed to the right client, over the samples ($right of $all)" "$share" 0.98

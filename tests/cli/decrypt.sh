@@ -12,9 +12,10 @@ if grep -q "not available in this build" "$TMP/probe.err"; then
     exit 0
 fi
 
-# reqs JSON: "server-ip method host uri" of the decrypted http events, sorted
+# reqs JSON: "server-ip method host uri" of the http requests read from the capture (decrypted or plain, as
+# tshark lists them), sorted
 reqs() {
-    jq -r 'select(.type=="http" and .decrypted==true) |
+    jq -r 'select(.type=="http" and .source=="pcap" and .method != "") |
            [(.server|sub(":[0-9]+$";"")|sub("^\\[";"")|sub("\\]$";"")), .method, .host, .uri] | @tsv' "$1" | sort
 }
 # tshark_reqs PCAP OPTION: the same from tshark (pipelined requests in one frame split apart)
