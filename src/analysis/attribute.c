@@ -17,7 +17,6 @@
 #include "analysis_int.h"
 
 #define ATTR_WINDOW_US 2000000LL /* the longest a proxy takes to pass a request on, or an answer back */
-#define ATTR_SLACK_US 0 /* one host's clock: what the proxy passes on, it received first */
 
 void an_exchange_add(struct lf_analysis *an, const struct lf_event *ev)
 {
@@ -73,11 +72,12 @@ static lf_time cost_of(struct lf_analysis *an, const struct pend *p, const struc
 {
     const struct lf_ev_http *h = &p->ev.u.http;
     lf_time req = p->ev.ts, resp = h->latency_us >= 0 ? req + h->latency_us : -1;
-    if (!x->flow_id || x->used || x->first > req + ATTR_SLACK_US || req - x->last > ATTR_WINDOW_US)
+    /* one host's clock: what the proxy passes on, it received first */
+    if (!x->flow_id || x->used || x->first > req || req - x->last > ATTR_WINDOW_US)
         return -1;
     lf_time answer = -1;
     for (int j = 0; j < 3 && x->s_first[j]; j++)
-        if (resp < 0 || (x->s_first[j] + ATTR_SLACK_US >= resp && x->s_first[j] - resp <= ATTR_WINDOW_US)) {
+        if (resp < 0 || (x->s_first[j] >= resp && x->s_first[j] - resp <= ATTR_WINDOW_US)) {
             answer = x->s_first[j];
             break;
         }
@@ -148,20 +148,35 @@ void an_attribute(struct lf_analysis *an, struct pend *p)
         if (q != p && attributable(q) && absdiff(q->ev.ts, p->ev.ts) <= JOINT_NEAR_US)
             backs[j.nb++] = q;
     }
-    struct xrec *xs[JOINT_X];
+    /* the exchanges p could be, then the ones only the others could be, as far as there is room */
+    struct xrec *xs[JOINT_X], *others[JOINT_X];
     unsigned candidates = 0;
-    for (int pass = 0; pass < 2; pass++) /* p's own candidates first */
-        for (size_t i = 0; i < XREC_SLOTS; i++) {
-            struct xrec *x = &an->xrecs[i];
-            int fits_p = cost_of(an, p, x) >= 0, fits_other = 0;
-            for (int b = 1; b < j.nb && !fits_other && pass; b++)
-                fits_other = cost_of(an, backs[b], x) >= 0;
-            candidates += (unsigned)(fits_p && !pass);
-            if ((pass ? !fits_p && fits_other : fits_p) && j.nx < JOINT_X)
+    int nothers = 0;
+    lf_time lo = p->ev.ts, hi = p->ev.ts; /* the requests' span: an exchange outside it fits none of them */
+    for (int b = 1; b < j.nb; b++) {
+        lo = backs[b]->ev.ts < lo ? backs[b]->ev.ts : lo;
+        hi = backs[b]->ev.ts > hi ? backs[b]->ev.ts : hi;
+    }
+    for (size_t i = 0; i < XREC_SLOTS; i++) {
+        struct xrec *x = &an->xrecs[i];
+        if (!x->flow_id || x->used || x->first > hi || x->last < lo - ATTR_WINDOW_US)
+            continue;
+        if (cost_of(an, p, x) >= 0) {
+            candidates++;
+            if (j.nx < JOINT_X)
                 xs[j.nx++] = x;
+            continue;
         }
+        for (int b = 1; b < j.nb && nothers < JOINT_X; b++)
+            if (cost_of(an, backs[b], x) >= 0) {
+                others[nothers++] = x;
+                break;
+            }
+    }
     if (!candidates)
         return;
+    for (int k = 0; k < nothers && j.nx < JOINT_X; k++)
+        xs[j.nx++] = others[k];
     for (int b = 0; b < j.nb; b++)
         for (int k = 0; k < j.nx; k++)
             j.cost[b][k] = cost_of(an, backs[b], xs[k]);

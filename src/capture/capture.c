@@ -31,6 +31,7 @@ struct lf_capture {
         uint32_t seconds;        /* -G: seconds of capture time a file covers, 0 none */
         uint32_t count;          /* -W: files in the ring (or, with -G alone, files before the run stops) */
         uint32_t index;          /* the current file's number */
+        uint64_t bytes;          /* written to the current file: its header, then each record's */
         lf_time started;         /* capture time the current file started at */
         volatile sig_atomic_t reopen; /* SIGHUP asked for the file to be opened again */
         int failed;              /* a file could not be opened: saving stopped */
@@ -203,6 +204,7 @@ static int dump_start(struct lf_capture *c, lf_time t, char *err, size_t errsize
     }
     c->dump = d;
     c->w.started = t;
+    c->w.bytes = 24; /* the pcap file header */
     return 0;
 }
 
@@ -254,7 +256,7 @@ static void dump_frame(struct lf_capture *c, const struct pcap_pkthdr *h, const 
     if (!c->w.started)
         c->w.started = t;
     if (c->w.reopen || (c->w.seconds && t - c->w.started >= (lf_time)c->w.seconds * 1000000) ||
-        (c->w.size && (uint64_t)pcap_dump_ftell64(c->dump) >= c->w.size)) {
+        (c->w.size && c->w.bytes >= c->w.size)) {
         int r = dump_next(c, t);
         if (r == 1) {
             c->stop = 1;
@@ -264,6 +266,7 @@ static void dump_frame(struct lf_capture *c, const struct pcap_pkthdr *h, const 
             return;
     }
     pcap_dump((u_char *)c->dump, h, d);
+    c->w.bytes += 16 + h->caplen; /* the record header and its bytes, as pcap_dump writes them */
     if (c->live && c->packets % LIVE_FLUSH_EVERY == 0)
         pcap_dump_flush(c->dump);
 }

@@ -320,13 +320,12 @@ static int parse_time(const char *s, size_t n, int64_t *us, int *has_frac)
 }
 
 /* Sets string field *f of ev to a log field's n bytes ("-" is empty); '+' as ' ' where the log writes spaces so. */
-static void copy_field(struct lf_event *ev, const char **f, const char *s, size_t n, int plus_is_space)
+static void copy_field(struct lf_event *ev, const char **f, char *s, size_t n, int plus_is_space)
 {
+    for (size_t i = 0; plus_is_space && i < n; i++) /* the line's own bytes, read once */
+        if (s[i] == '+')
+            s[i] = ' ';
     lf_event_setn(ev, f, s, empty(s, n) ? 0 : n);
-    if (plus_is_space)
-        for (char *p = (char *)*f; *p; p++) /* the event's own copy */
-            if (*p == '+')
-                *p = ' ';
 }
 
 /* An IPv4 or IPv6 text address s[0..n) into a (port kept); empty or bad leaves it unset. The text of
@@ -370,7 +369,7 @@ static int parse_line(struct lf_iislog *r, char *line, size_t n, struct lf_event
     struct lf_ev_http *h = &ev->u.http;
     LF_SET(h->source, "iis");
     for (int i = 0; i < k; i++) {
-        const char *s = tok[i];
+        char *s = tok[i];
         size_t l = len[i];
         switch (r->fields[i]) {
         case F_DATE:
